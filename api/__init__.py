@@ -1,0 +1,39 @@
+"""The HTTP edge: Flask app factory, JSON routes, error mapping, the `postsearch` CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from search import Searcher
+
+from .config import check_settings, defaults, from_environment
+from .errors import register_error_handlers
+from .routes import bp
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then POSTSEARCH_* variables, then `test_config`.
+
+    No index file is opened here; each worker opens the current build on its first
+    request, after gunicorn has forked.
+    """
+    app = Flask(__name__, static_folder="static", static_url_path="/static")
+    app.config.from_mapping(defaults())
+    if test_config is None:
+        app.config.from_mapping(from_environment())
+    else:
+        app.config.from_mapping(test_config)
+    check_settings(app.config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["postsearch.searcher"] = Searcher(
+        Path(app.config["INDEX_DIR"]),
+        time_limit=float(app.config["SEARCH_TIME_LIMIT"]),
+        max_results_window=int(app.config["MAX_RESULTS_WINDOW"]),
+    )
+    register_error_handlers(app)
+    app.register_blueprint(bp)
+    return app

@@ -1,0 +1,114 @@
+"""The `postsearch` command: `postsearch reindex` builds and publishes the index.
+
+Exit codes: 0 built (or nothing changed), 1 nothing could be built (the current
+build is untouched), 2 usage error, 3 another reindex holds the lock.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from index import BuildOptions, NothingToBuild, ReindexLocked, build
+from index.build import BuildResult
+
+from .config import from_environment
+
+EXIT_NOTHING_BUILT = 1
+EXIT_LOCKED = 3
+
+
+class _Bars:
+    """Draws one click progress bar per build stage, only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+
+    def stage(self, name: str, total: int) -> None:
+        self.close()
+        if self.enabled and total:
+            self._bar = click.progressbar(length=total, label=f"{name:<10}", file=sys.stderr)
+            self._bar.__enter__()
+
+    def advance(self, count: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(count)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+@click.group()
+@click.version_option(package_name="postsearch")
+def main() -> None:
+    """Full-text search and related articles for a folder of Markdown posts."""
+
+
+@main.command()
+@click.option("--posts", "posts_dir", type=click.Path(path_type=Path),
+              help="Folder of posts [default: POSTSEARCH_POSTS_DIR or data/posts].")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path),
+              help="Index folder [default: POSTSEARCH_INDEX_DIR or data/build].")
+@click.option("--full", is_flag=True, help="Rebuild even when no post changed.")
+@click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=0.0,
+              show_default=True, help="Seconds to wait for another running reindex.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) when any post cannot be parsed.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show progress bars [default: when stderr is a terminal].")
+def reindex(posts_dir: Path | None, index_dir: Path | None, full: bool, wait_seconds: float,
+            strict: bool, progress: bool | None) -> None:
+    """Parse every post, build a new index and publish it atomically.
+
+    Example:
+
+        postsearch reindex --posts data/posts --index data/build
+    """
+    settings = from_environment()
+    posts_dir = posts_dir or Path(settings["POSTS_DIR"])
+    index_dir = index_dir or Path(settings["INDEX_DIR"])
+    bars = _Bars(sys.stderr.isatty() if progress is None else progress)
+    options = BuildOptions(full=full, wait_seconds=wait_seconds,
+                           keep_builds=int(settings["KEEP_BUILDS"]),
+                           grace_seconds=float(settings["BUILD_GRACE_SECONDS"]))
+    try:
+        result = build(posts_dir, index_dir, options, progress=bars)
+    except ReindexLocked as exc:
+        bars.close()
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    except NothingToBuild as exc:
+        bars.close()
+        click.echo(f"Error: {exc}; the current index is unchanged", err=True)
+        sys.exit(EXIT_NOTHING_BUILT)
+    finally:
+        bars.close()
+    _report(result, index_dir)
+    if strict and result.skipped:
+        click.echo(f"Error: --strict and {len(result.skipped)} post(s) could not be parsed",
+                   err=True)
+        sys.exit(EXIT_NOTHING_BUILT)
+
+
+def _report(result: BuildResult, index_dir: Path) -> None:
+    for error in result.skipped:
+        click.echo(f"skipped {error.path}: {error.reason}", err=True)
+    for dup in result.duplicates:
+        click.echo(f"duplicate slug {dup.slug!r}: {dup.path} renamed to {dup.renamed_to!r} "
+                   f"({dup.kept_by} keeps it)", err=True)
+    rate = result.files / result.seconds if result.seconds else 0.0
+    if result.changed:
+        head = f"Built {result.build_id} in {index_dir}"
+    else:
+        head = f"Nothing changed since build {result.build_id}; nothing rewritten"
+    click.echo(
+        f"{head}: {result.indexed} posts indexed ({result.scheduled} scheduled), "
+        f"{result.drafts} hidden as drafts, {len(result.skipped)} skipped, "
+        f"{len(result.duplicates)} duplicate slugs renamed; {result.files} files in "
+        f"{result.seconds:.1f}s ({rate:.0f} posts/s)"
+    )

@@ -1,0 +1,79 @@
+"""The JSON endpoints: search, post look-up, related posts and health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, send_from_directory
+
+from index.errors import BuildCorrupt, IndexNotBuilt
+from search import Searcher, SearchRequest
+
+from .errors import error_body
+from .params import int_param, list_param, text_param
+
+bp = Blueprint("api", __name__)
+
+
+def _searcher() -> Searcher:
+    return current_app.extensions["postsearch.searcher"]
+
+
+def _url(post: dict[str, Any]) -> str:
+    date = post.get("date") or ""
+    return current_app.config["PERMALINK"].format(
+        slug=post["slug"], year=date[:4], month=date[5:7], day=date[8:10])
+
+
+@bp.get("/api/search")
+def search() -> Any:
+    """Full-text search; an empty `q` lists visible posts newest first."""
+    config = current_app.config
+    request = SearchRequest(
+        q=text_param("q"),
+        page=int_param("page", 1),
+        per_page=int_param("per_page", config["DEFAULT_PER_PAGE"], config["MAX_PER_PAGE"]),
+        categories=list_param("category"),
+    )
+    page = _searcher().search(request).to_dict()
+    for result in page["results"]:
+        result["url"] = _url(result)
+    return jsonify(page)
+
+
+@bp.get("/api/posts/<path:ref>")
+def post(ref: str) -> Any:
+    """One visible post's public fields; an alias or old slug answers 301."""
+    record = _searcher().post(ref)
+    record["url"] = _url(record)
+    return jsonify(record)
+
+
+@bp.get("/api/posts/<path:ref>/related")
+def related(ref: str) -> Any:
+    """The related posts of a post, each with its score parts and reasons."""
+    config = current_app.config
+    limit = int_param("limit", config["DEFAULT_RELATED_LIMIT"], config["MAX_RELATED_LIMIT"])
+    page = _searcher().related(ref, limit).to_dict()
+    for result in page["results"]:
+        result["url"] = _url(result)
+    return jsonify(page)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    """200 with the served build, or 503 when there is none to serve."""
+    try:
+        stats = _searcher().stats()
+    except (IndexNotBuilt, BuildCorrupt) as exc:
+        body = {"status": "unavailable", "build_id": None, "posts": 0,
+                **error_body(503, "index_not_built", str(exc))}
+        return jsonify(body), 503
+    return jsonify({"status": "ok", "build_id": stats["build_id"], "posts": stats["posts"],
+                    "built_at": stats["created_at"]})
+
+
+@bp.get("/")
+def home() -> Any:
+    """The search page."""
+    return send_from_directory(current_app.static_folder or "static", "index.html")

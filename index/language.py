@@ -1,0 +1,30 @@
+"""Guess whether a post is English, so English stemming is only applied to English text.
+
+A front-matter `lang` wins; otherwise the share of common English function words
+decides. It is a deliberately small test: a wrong "en" only costs a non-English
+post its stemming, and a wrong "other" only costs an English post its stemming.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    "the and of to in is that it for with as was on are be this by you not or have "
+    "from at but they an which can your we will has more their what all been would "
+    "there how about when so if into than its only also these our".split()
+)
+_WORD = re.compile(r"[^\W\d_]+")
+_MIN_WORDS = 25
+_ENGLISH_SHARE = 0.12
+
+
+def detect_language(text: str, declared: str | None = None) -> str:
+    """Return "en" or the declared/primary subtag, or "xx" for detected non-English text."""
+    if declared:
+        return declared.strip().lower().replace("_", "-").split("-")[0] or "en"
+    words = [w.lower() for w in _WORD.findall(text[:20_000])]
+    if len(words) < _MIN_WORDS:
+        return "en"
+    share = sum(w in _ENGLISH_FUNCTION_WORDS for w in words) / len(words)
+    return "en" if share >= _ENGLISH_SHARE else "xx"

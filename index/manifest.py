@@ -1,0 +1,87 @@
+"""`manifest.json`: written last, it is the proof a build is complete.
+
+It lists every artifact with its size and SHA-256; a build whose manifest is missing
+or whose files do not match is never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import BuildCorrupt
+
+MANIFEST_FILE = "manifest.json"
+FORMAT_VERSION = 1
+# Our own artifacts are hashed on open; Whoosh's segment files only have their sizes
+# checked, as hashing them would make opening a large build slow.
+_HASHED_SUFFIXES = (".json", ".npz")
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def describe_artifacts(build_dir: Path) -> dict[str, dict[str, Any]]:
+    """Size (and hash, for our own files) of every file in the build directory."""
+    artifacts: dict[str, dict[str, Any]] = {}
+    for path in sorted(p for p in build_dir.rglob("*") if p.is_file()):
+        name = path.relative_to(build_dir).as_posix()
+        if name == MANIFEST_FILE or name.endswith(".lock"):
+            continue
+        entry: dict[str, Any] = {"bytes": path.stat().st_size}
+        if path.suffix in _HASHED_SUFFIXES:
+            entry["sha256"] = file_digest(path)
+        artifacts[name] = entry
+    return artifacts
+
+
+def write_manifest(build_dir: Path, manifest: dict[str, Any]) -> None:
+    """Write the manifest (with the artifact list) atomically and durably."""
+    manifest = {**manifest, "format": FORMAT_VERSION, "artifacts": describe_artifacts(build_dir)}
+    tmp = build_dir / f".{MANIFEST_FILE}.tmp"
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, ensure_ascii=False, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, build_dir / MANIFEST_FILE)
+
+
+def read_manifest(build_dir: Path) -> dict[str, Any]:
+    """Read a build's manifest. Raises BuildCorrupt if it is missing or unreadable."""
+    try:
+        manifest = json.loads((build_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BuildCorrupt(build_dir, "no manifest.json (the build never finished)") from None
+    except (OSError, ValueError) as exc:
+        raise BuildCorrupt(build_dir, f"unreadable manifest.json: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+        raise BuildCorrupt(build_dir, "manifest.json has an unknown format")
+    return manifest
+
+
+def verify_build(build_dir: Path) -> dict[str, Any]:
+    """Check every artifact against the manifest and return the manifest.
+
+    Raises BuildCorrupt naming the first file that is missing, resized or altered.
+    """
+    manifest = read_manifest(build_dir)
+    for name, expected in manifest.get("artifacts", {}).items():
+        path = build_dir / name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise BuildCorrupt(build_dir, f"{name} is missing") from None
+        if size != expected.get("bytes"):
+            raise BuildCorrupt(build_dir, f"{name} has {size} bytes, expected {expected['bytes']}")
+        if "sha256" in expected and file_digest(path) != expected["sha256"]:
+            raise BuildCorrupt(build_dir, f"{name} does not match its SHA-256")
+    return manifest

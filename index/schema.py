@@ -1,0 +1,101 @@
+"""The Whoosh schema and how a `Post` becomes one Whoosh document.
+
+English posts go into stemmed fields; posts in other languages into fields that only
+lowercase and fold accents, so "randonnée" is found by "randonnee" and "randonnée"
+and no English stemmer mangles French words. The query side searches both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from whoosh.analysis import (
+    Analyzer,
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.support.charset import accent_map
+
+from .posts import Post
+
+# Words joined by dots stay one token (node.js, 3.11); "*" and "_" never join words,
+# so Markdown emphasis cannot glue itself to a term.
+TOKEN_PATTERN = r"[^\W_]+(?:\.[^\W_]+)*"
+
+ENGLISH_TEXT_FIELDS = ("title", "excerpt", "body", "categories", "labels")
+OTHER_TEXT_FIELDS = ("title_intl", "body_intl")
+
+
+def english_analyzer() -> Analyzer:
+    """Tokenize, lowercase, fold accents, drop English stop words, stem (Porter)."""
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter()
+        | StemFilter(cachesize=100_000)
+    )
+
+
+def plain_analyzer() -> Analyzer:
+    """Tokenize, lowercase and fold accents only: for text in languages other than English."""
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+def build_schema() -> Schema:
+    """Return the schema of the full-text index."""
+    english, plain = english_analyzer(), plain_analyzer()
+    facet = {"commas": True, "lowercase": True, "scorable": False}
+    return Schema(
+        slug=ID(stored=True, unique=True),
+        title=TEXT(analyzer=english, stored=True),
+        excerpt=TEXT(analyzer=english),
+        body=TEXT(analyzer=english),
+        categories=TEXT(analyzer=english),
+        labels=TEXT(analyzer=english),
+        title_intl=TEXT(analyzer=plain, stored=True),
+        body_intl=TEXT(analyzer=plain),
+        content=STORED(),
+        category=KEYWORD(**facet),
+        tag=KEYWORD(**facet),
+        author=KEYWORD(**facet),
+        date=DATETIME(sortable=True),
+        featured=BOOLEAN(),
+        trending=BOOLEAN(),
+        reading_time=NUMERIC(),
+        lang=ID(),
+    )
+
+
+def facet_key(name: str) -> str:
+    """Normalise a category, tag or author name into the term stored in a facet field."""
+    return " ".join(name.replace(",", " ").split()).lower()
+
+
+def post_to_document(post: Post) -> dict[str, Any]:
+    """Return the Whoosh document (field name -> value) of one post."""
+    category_names = [c.name for c in post.categories]
+    document: dict[str, Any] = {
+        "slug": post.slug,
+        "content": post.body_text,
+        "categories": " ".join(category_names),
+        "labels": " ".join(post.labels),
+        "category": ",".join(facet_key(n) for n in category_names),
+        "tag": ",".join(facet_key(n) for n in post.labels),
+        "author": ",".join(facet_key(n) for n in post.authors),
+        "featured": post.featured,
+        "trending": post.trending,
+        "reading_time": post.reading_time,
+        "lang": post.lang,
+    }
+    if post.lang == "en":
+        document.update(title=post.title, excerpt=post.excerpt, body=post.body_text)
+    else:
+        document.update(title_intl=post.title, body_intl=f"{post.excerpt}\n\n{post.body_text}")
+    if post.date is not None:
+        document["date"] = post.date.replace(tzinfo=None)  # Whoosh stores naive UTC
+    return document

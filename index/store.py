@@ -1,0 +1,137 @@
+"""The index directory: immutable builds, an atomically swapped `current` link, one writer.
+
+    INDEX_DIR/
+      current -> builds/<build id>     (symlink, replaced with os.replace)
+      builds/<build id>/               (complete, checked builds; never modified)
+      builds/.tmp-<build id>/          (a build in progress; removed if abandoned)
+      reindex.lock                     (flock held by the one running reindex)
+
+Readers resolve `current` on each request, so a swap is seen by every worker on its
+next request while requests in flight finish on the build they started with.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import ReindexLocked
+
+CURRENT_LINK = "current"
+BUILDS_DIR = "builds"
+LOCK_FILE = "reindex.lock"
+TMP_PREFIX = ".tmp-"
+
+
+def current_build_dir(index_dir: Path) -> Path | None:
+    """Return the directory the `current` link points to, or None before the first build."""
+    link = index_dir / CURRENT_LINK
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return None
+    return (index_dir / target).resolve()
+
+
+def new_build_dir(index_dir: Path, build_id: str) -> Path:
+    """Create and return an empty private directory to write a build into."""
+    builds = index_dir / BUILDS_DIR
+    builds.mkdir(parents=True, exist_ok=True)
+    path = builds / f"{TMP_PREFIX}{build_id}"
+    path.mkdir()
+    return path
+
+
+def publish_build(index_dir: Path, tmp_dir: Path, build_id: str) -> Path:
+    """Move a finished build into place and point `current` at it in one atomic step."""
+    final = index_dir / BUILDS_DIR / build_id
+    os.rename(tmp_dir, final)
+    _fsync_dir(final.parent)
+    tmp_link = index_dir / f".{CURRENT_LINK}.{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp_link.unlink()
+    os.symlink(os.path.join(BUILDS_DIR, build_id), tmp_link)
+    os.replace(tmp_link, index_dir / CURRENT_LINK)
+    _fsync_dir(index_dir)
+    return final
+
+
+def remove_abandoned(index_dir: Path) -> list[Path]:
+    """Delete half-written builds left by a killed reindex (call only under the lock)."""
+    builds = index_dir / BUILDS_DIR
+    removed = [p for p in builds.glob(f"{TMP_PREFIX}*") if p.is_dir()] if builds.is_dir() else []
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
+
+
+def prune_builds(index_dir: Path, keep: int, grace_seconds: float) -> list[Path]:
+    """Delete old builds beyond the newest `keep`, once superseded for `grace_seconds`.
+
+    A build is superseded when the next one was published; readers move to the new
+    build on their next request, so after the grace period nobody still reads it.
+    """
+    current = current_build_dir(index_dir)
+    builds = sorted(
+        (p for p in (index_dir / BUILDS_DIR).glob("*") if p.is_dir()
+         and not p.name.startswith(TMP_PREFIX)),
+        key=lambda p: p.name,
+    )
+    removed = []
+    now = time.time()
+    for older, newer in zip(builds[:-keep] if keep else builds, builds[1:], strict=False):
+        if older == current or now - newer.stat().st_mtime < grace_seconds:
+            continue
+        shutil.rmtree(older, ignore_errors=True)
+        removed.append(older)
+    return removed
+
+
+@contextlib.contextmanager
+def writer_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold the single-writer lock, waiting up to `wait_seconds`.
+
+    flock is released by the kernel when its holder dies, so a killed reindex never
+    leaves a stale lock behind. Raises ReindexLocked if the lock stays taken.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    path = index_dir / LOCK_FILE
+    handle = path.open("a+")
+    deadline = time.monotonic() + max(0.0, wait_seconds)
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "unknown"
+                    raise ReindexLocked(
+                        f"another reindex (pid {holder}) holds {path}; try again later "
+                        "or pass --wait SECONDS"
+                    ) from None
+                time.sleep(0.1)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,152 @@
+"""Turn a post's Markdown (with raw HTML, template code and mojibake) into plain text.
+
+The index, the TF-IDF vectors and the snippets all read this plain text, so what a
+reader sees on the page is what the search matches: headings, list items, quotes,
+link text and image alt text stay; tags, scripts, styles and template code go.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+import ftfy
+from markdown_it import MarkdownIt
+
+# Liquid comments lose their content; every other template tag loses only itself,
+# so the text between a paired shortcode ({{% notice %}}...{{% /notice %}}) stays.
+_LIQUID_COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", re.S)
+_TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_MOJIBAKE_HINT = re.compile("[\u00c2\u00c3\u00c5\u00e2\u00ef\u0080-\u009f]")
+_FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False)
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+_markdown = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
+
+# Block-level tokens whose end starts a new paragraph in the plain text.
+_BLOCK_ENDS = {
+    "paragraph_close", "heading_close", "list_item_close", "blockquote_close",
+    "tr_close", "th_close", "td_close", "fence", "code_block", "html_block", "hr",
+}
+
+
+class _TextExtractor(HTMLParser):
+    """Collect the visible text of an HTML fragment, dropping script and style bodies."""
+
+    _INVISIBLE = {"script", "style", "noscript", "template", "iframe", "svg", "head"}
+    _BREAKING = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
+                 "section", "article", "blockquote", "pre", "table", "ul", "ol"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._INVISIBLE:
+            self._hidden_depth += 1
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt and not self._hidden_depth:
+                self.parts.append(f" {alt} ")
+        elif tag in self._BREAKING:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._INVISIBLE:
+            self._hidden_depth = max(0, self._hidden_depth - 1)
+        elif tag in self._BREAKING:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden_depth:
+            self.parts.append(data)
+
+
+def html_to_text(fragment: str) -> str:
+    """Return the visible text of an HTML fragment (entities decoded, scripts dropped)."""
+    extractor = _TextExtractor()
+    extractor.feed(fragment)
+    extractor.close()
+    return "".join(extractor.parts)
+
+
+def repair_text(text: str) -> str:
+    """Fix mojibake ("donâ€™t"), drop control and invisible characters, normalise to NFC.
+
+    ftfy is slow (milliseconds per post), so it only runs on text holding one of the
+    characters that UTF-8-read-as-Latin-1 damage always produces.
+    """
+    if _MOJIBAKE_HINT.search(text):
+        text = ftfy.fix_text(text, _FTFY_CONFIG)
+    else:
+        text = unicodedata.normalize("NFC", text)
+    return _CONTROL.sub("", text)
+
+
+def strip_template_code(markdown: str) -> str:
+    """Remove Liquid and Hugo template tags and shortcodes, keeping the prose between them."""
+    return _TEMPLATE_TAG.sub(" ", _LIQUID_COMMENT.sub(" ", markdown))
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Render Markdown with a real parser and return its readable plain text."""
+    source = strip_template_code(repair_text(markdown))
+    parts: list[str] = []
+    for token in _markdown.parse(source):
+        if token.type == "inline":
+            parts.append(_inline_text(token.children or []))
+        elif token.type in ("fence", "code_block"):
+            parts.append(token.content)
+        elif token.type == "html_block":
+            parts.append(html_to_text(token.content))
+        if token.type in _BLOCK_ENDS:
+            parts.append("\n\n")
+    return tidy_whitespace("".join(parts))
+
+
+_HIDING_OPEN = re.compile(r"<\s*(script|style|noscript|template)\b", re.I)
+_HIDING_CLOSE = re.compile(r"<\s*/\s*(script|style|noscript|template)\s*>", re.I)
+
+
+def _inline_text(children: list) -> str:
+    """Text of one inline run; text between an inline <script>/<style> pair is dropped."""
+    out: list[str] = []
+    hidden = 0
+    for child in children:
+        if child.type == "html_inline":
+            if _HIDING_CLOSE.match(child.content):
+                hidden = max(0, hidden - 1)
+            elif _HIDING_OPEN.match(child.content) and not child.content.endswith("/>"):
+                hidden += 1
+            elif child.content.lower().startswith("<img") and not hidden:
+                out.append(html_to_text(child.content))
+        elif hidden:
+            continue
+        elif child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif child.type == "image":
+            out.append(child.content)  # the alt text
+    return "".join(out)
+
+
+def tidy_whitespace(text: str) -> str:
+    """Collapse runs of spaces and blank lines so snippets and excerpts read cleanly."""
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def inline_to_text(value: str) -> str:
+    """Plain text of a one-line field (title, excerpt) that may hold Markdown or HTML."""
+    return tidy_whitespace(markdown_to_text(value).replace("\n", " "))
+
+
+def fold_accents(text: str) -> str:
+    """Strip diacritics ("crème" -> "creme") for comparisons that ignore accents."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

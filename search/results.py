@@ -1,0 +1,95 @@
+"""Plain result records the searcher returns and the API turns into JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Hit:
+    """One search result; `snippet` and `title_html` are safe HTML (escaped, with <mark>)."""
+
+    slug: str
+    title: str
+    excerpt: str
+    date: str | None
+    categories: list[dict[str, str]]
+    tags: list[str]
+    score: float
+    snippet: str
+    title_html: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass
+class FacetValue:
+    """How many matching posts carry one category."""
+
+    name: str
+    value: str
+    count: int
+
+
+@dataclass
+class SearchPage:
+    """One page of results plus counts over the whole result set."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    build_id: str
+    fallback: str | None = None
+    partial: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (hits under `results`)."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "results": [hit.to_dict() for hit in self.hits],
+            "facets": {name: [asdict(v) for v in values] for name, values in self.facets.items()},
+            "fallback": self.fallback,
+            "partial": self.partial,
+            "build_id": self.build_id,
+        }
+
+
+@dataclass
+class RelatedPost:
+    """A related post, its score parts and the reasons it was picked."""
+
+    slug: str
+    title: str
+    excerpt: str
+    date: str | None
+    score: float
+    score_parts: dict[str, float]
+    reasons: list[dict[str, Any]]
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass
+class RelatedPage:
+    """The related posts of one post."""
+
+    slug: str
+    results: list[RelatedPost] = field(default_factory=list)
+    build_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"slug": self.slug, "results": [r.to_dict() for r in self.results],
+                "build_id": self.build_id}
