@@ -257,7 +257,7 @@ def _nothing_reason(posts_dir: Path, files: int, skipped: list[PostParseError],
 
 def new_build_id() -> str:
     """A sortable, unique build id: UTC time plus a random suffix."""
-    return f"{_utcnow():%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:6]}"
+    return f"{_utcnow():%Y%m%dT%H%M%S.%f}Z-{uuid.uuid4().hex[:6]}"
 
 
 def _utcnow() -> dt.datetime:

@@ -43,6 +43,8 @@ class LoadedBuild:
                              "other": Highlighter(self.fulltext.schema["body_intl"].analyzer)}
         self.category_names = _display_names(self.posts)
         self._local = threading.local()
+        self._opened: list[WhooshSearcher] = []
+        self._opened_lock = threading.Lock()
 
     def searcher(self) -> WhooshSearcher:
         """This thread's Whoosh searcher over the build (opened on first use)."""
@@ -50,7 +52,17 @@ class LoadedBuild:
         if searcher is None:
             searcher = self.fulltext.searcher()
             self._local.searcher = searcher
+            with self._opened_lock:
+                self._opened.append(searcher)
         return searcher
+
+    def close(self) -> None:
+        """Close every thread's Whoosh searcher; call only once no request uses the build."""
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for searcher in opened:
+            searcher.close()
+        self.fulltext.storage.close()
 
     def is_visible(self, row: int, now: dt.datetime) -> bool:
         """False for a scheduled post whose date has not come yet."""

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ from .snippets import lead
 log = logging.getLogger(__name__)
 
 MAX_FACET_VALUES = 50
+# A replaced build stays open this long for requests still running on it (gunicorn's
+# worker timeout is shorter).
+RETIRE_AFTER_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,29 @@ class Searcher:
         self._failed: Path | None = None
         self._pid = os.getpid()
         self._lock = threading.Lock()
+        self._retired: list[tuple[float, LoadedBuild]] = []
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the open build and every replaced one (at shutdown, or in tests)."""
+        with self._lock:
+            builds = [b for _, b in self._retired] + ([self._loaded] if self._loaded else [])
+            self._retired, self._loaded, self._failed = [], None, None
+        for loaded in builds:
+            loaded.close()
+
+    def _retire(self, old: LoadedBuild | None) -> None:
+        """Close replaced builds once requests that started on them must have finished."""
+        now = time.monotonic()
+        if old is not None:
+            self._retired.append((now, old))
+        while self._retired and now - self._retired[0][0] > RETIRE_AFTER_SECONDS:
+            self._retired.pop(0)[1].close()
 
     def current(self) -> LoadedBuild:
         """The build to answer from, reopened when `current` moved.
@@ -68,6 +95,7 @@ class Searcher:
         """
         if os.getpid() != self._pid:  # forked after opening: never reuse the parent's files
             self._loaded, self._failed, self._pid = None, None, os.getpid()
+            self._retired = []
         target = current_build_dir(self.index_dir)
         loaded = self._loaded
         if loaded is not None and (target == loaded.build_dir or target == self._failed):
@@ -78,7 +106,9 @@ class Searcher:
             if target is None or not target.is_dir():
                 raise IndexNotBuilt(self.index_dir)
             try:
-                self._loaded = LoadedBuild(target)
+                fresh = LoadedBuild(target)
+                self._retire(self._loaded)
+                self._loaded = fresh
             except Exception as exc:
                 self._failed = target
                 log.error("cannot open build %s: %s", target, exc)

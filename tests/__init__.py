@@ -1,0 +1,1 @@
+"""postsearch test suite."""

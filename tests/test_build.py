@@ -1,0 +1,177 @@
+"""Building and publishing an index: counts, reports, artifacts, atomic swaps, the lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import BuildOptions, NothingToBuild, ReindexLocked, build
+from index.errors import BuildCorrupt
+from index.manifest import verify_build
+from index.store import current_build_dir, writer_lock
+from search import Searcher, SearchRequest
+from tests.conftest import BIN, SAMPLE_POSTS, seed_front, shared_dir, write_post
+
+
+def small_corpus(folder: Path) -> Path:
+    """Three visible posts, a draft, a scheduled post and a broken file."""
+    write_post(folder, "alpha.md", seed_front("alpha", "Alpha raccoons", "Zoology", "Mammals",
+                                               "Procyonids", "Raccoons"), "Raccoons wash food.")
+    write_post(folder, "beta.md", seed_front("beta", "Beta otters", "Zoology", "Mammals",
+                                              "Mustelids", "Otters"), "Otters hold hands.")
+    write_post(folder, "sub/gamma.markdown", seed_front(
+        "gamma", "Gamma herons", "Zoology", "Birds", "Waders", "Herons"), "Herons fish alone.")
+    write_post(folder, "draft.md", {"title": "Secret", "draft": True}, "Hidden words here.")
+    write_post(folder, "future.md", {"title": "Later", "date": "2999-01-01"}, "Not yet.")
+    (folder / "broken.md").write_text("---\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")
+    return folder
+
+
+def test_build_counts_hidden_and_skipped_posts(tmp_path: Path) -> None:
+    result = build(small_corpus(tmp_path / "posts"), tmp_path / "index")
+    assert (result.files, result.indexed, result.drafts, result.scheduled) == (6, 4, 1, 1)
+    assert [(e.path, e.reason.split(":")[0]) for e in result.skipped] == [
+        ("broken.md", "invalid YAML front matter")]
+    manifest = json.loads((result.build_dir / "manifest.json").read_text())
+    assert manifest["counts"] == {"files": 6, "indexed": 4, "drafts": 1, "scheduled": 1,
+                                  "skipped": 1}
+    assert manifest["posts"]["sub/gamma.markdown"]["slug"] == "gamma"
+    assert manifest["posts"]["draft.md"]["state"] == "draft"
+    assert len(manifest["posts"]["alpha.md"]["sha256"]) == 64
+    assert manifest["skipped"][0]["path"] == "broken.md"
+    assert manifest["settings"]["related"]["neighbours"] >= 20
+
+
+def test_drafts_are_not_indexed_and_scheduled_posts_wait(tmp_path: Path) -> None:
+    result = build(small_corpus(tmp_path / "posts"), tmp_path / "index")
+    with Searcher(tmp_path / "index") as searcher:
+        assert searcher.search(SearchRequest(q="secret hidden")).total == 0
+        assert searcher.search(SearchRequest(q="later")).total == 0
+        after = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
+        found = searcher.search(SearchRequest(q="later"), now=after).hits
+        assert [h.slug for h in found] == ["future"]
+    assert result.build_dir is not None
+
+
+def test_artifacts_are_npz_and_json_without_pickle(tmp_path: Path) -> None:
+    result = build(small_corpus(tmp_path / "posts"), tmp_path / "index")
+    ours = [p for p in result.build_dir.iterdir() if p.is_file()]
+    assert {p.suffix for p in ours} == {".npz", ".json"}
+    for path in ours:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                for name in data.files:
+                    assert data[name].dtype != object
+        else:
+            json.loads(path.read_text(encoding="utf-8"))
+    assert not list(result.build_dir.rglob("*.pkl")) and not list(result.build_dir.rglob("*.joblib"))
+    related = np.load(result.build_dir / "related.npz", allow_pickle=False)
+    assert related["neighbours"].shape == (4, 3)
+
+
+def test_unchanged_corpus_rewrites_nothing_and_full_forces_a_build(tmp_path: Path) -> None:
+    posts, index_dir = small_corpus(tmp_path / "posts"), tmp_path / "index"
+    first = build(posts, index_dir)
+    again = build(posts, index_dir)
+    assert not again.changed and again.build_id == first.build_id
+    forced = build(posts, index_dir, BuildOptions(full=True))
+    assert forced.changed and forced.build_id != first.build_id
+    write_post(posts, "delta.md", {"title": "Delta"}, "New words.")
+    changed = build(posts, index_dir)
+    assert changed.changed and changed.indexed == 5
+    assert current_build_dir(index_dir) == changed.build_dir
+
+
+def test_old_builds_are_pruned_after_the_grace_period(tmp_path: Path) -> None:
+    posts, index_dir = small_corpus(tmp_path / "posts"), tmp_path / "index"
+    options = BuildOptions(full=True, keep_builds=2, grace_seconds=0)
+    dirs = [build(posts, index_dir, options).build_dir for _ in range(4)]
+    remaining = sorted(p.name for p in (index_dir / "builds").iterdir())
+    assert remaining == sorted(d.name for d in dirs[-2:])
+    kept = BuildOptions(full=True, keep_builds=1, grace_seconds=3600)
+    build(posts, index_dir, kept)
+    assert len(list((index_dir / "builds").iterdir())) == 3  # still inside the grace period
+
+
+def test_duplicate_slugs_are_reported_and_renamed_deterministically(tmp_path: Path) -> None:
+    posts = tmp_path / "posts"
+    write_post(posts, "a/same.md", {"title": "First"}, "one")
+    write_post(posts, "b/same.md", {"title": "Second"}, "two")
+    write_post(posts, "c.md", {"title": "Third", "slug": "same"}, "three")
+    result = build(posts, tmp_path / "index")
+    assert [(d.path, d.renamed_to, d.kept_by) for d in result.duplicates] == [
+        ("b/same.md", "same-2", "a/same.md"), ("c.md", "same-3", "a/same.md")]
+    with Searcher(tmp_path / "index") as searcher:
+        assert searcher.post("same-2")["title"] == "Second"
+
+
+def test_a_corpus_without_good_posts_leaves_the_current_build(tmp_path: Path) -> None:
+    posts, index_dir = small_corpus(tmp_path / "posts"), tmp_path / "index"
+    first = build(posts, index_dir)
+    bad = tmp_path / "bad"
+    (bad / "x.md").parent.mkdir()
+    (bad / "x.md").write_bytes(b"\xff\xfe not utf-8")
+    with pytest.raises(NothingToBuild, match="could not be parsed"):
+        build(bad, index_dir)
+    with pytest.raises(NothingToBuild, match="does not exist"):
+        build(tmp_path / "missing", index_dir)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NothingToBuild, match="no \\*.md"):
+        build(tmp_path / "empty", index_dir)
+    assert current_build_dir(index_dir) == first.build_dir
+
+
+def test_second_writer_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
+    posts, index_dir = small_corpus(tmp_path / "posts"), tmp_path / "index"
+    with writer_lock(index_dir), pytest.raises(ReindexLocked, match="another reindex"):
+        build(posts, index_dir, BuildOptions(wait_seconds=0.3))
+    assert build(posts, index_dir).changed  # the lock is free again
+
+
+def test_a_tampered_build_is_never_served(tmp_path: Path) -> None:
+    posts, index_dir = small_corpus(tmp_path / "posts"), tmp_path / "index"
+    good = build(posts, index_dir).build_dir
+    with Searcher(index_dir) as searcher, Searcher(index_dir) as fresh:
+        assert searcher.stats()["build_id"] == good.name
+        write_post(posts, "delta.md", {"title": "Delta"}, "New words.")
+        bad = build(posts, index_dir).build_dir
+        catalog = bad / "posts.json"
+        catalog.write_text(catalog.read_text().replace("Delta", "Evil!"))
+        with pytest.raises(BuildCorrupt, match="posts.json"):
+            verify_build(bad)
+        assert searcher.stats()["build_id"] == good.name  # keeps serving the good build
+        with pytest.raises(BuildCorrupt):
+            fresh.stats()  # a process that never opened the good build has nothing to serve
+
+
+def test_killed_reindex_leaves_the_served_build_intact(tmp_path: Path) -> None:
+    """SIGKILL in the middle of a real reindex of a real blog (issue #2, atomic publish)."""
+    index_dir = tmp_path / "index"
+    first = build(SAMPLE_POSTS, index_dir)
+    env = {**os.environ, "POSTSEARCH_INDEX_DIR": str(index_dir),
+           "POSTSEARCH_POSTS_DIR": str(shared_dir("data", "blogs", "auth0", "posts"))}
+    process = subprocess.Popen([str(BIN / "postsearch"), "reindex"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    builds = index_dir / "builds"
+    while not any(p.name.startswith(".tmp-") for p in builds.iterdir()):
+        assert time.monotonic() < deadline and process.poll() is None, "build never started"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert current_build_dir(index_dir) == first.build_dir
+    verify_build(first.build_dir)
+    with Searcher(index_dir) as searcher:
+        assert searcher.search(SearchRequest(q="sourdough")).total > 0
+    after = build(SAMPLE_POSTS, index_dir, BuildOptions(full=True))
+    assert after.changed
+    assert not [p for p in builds.iterdir() if p.name.startswith(".tmp-")]
