@@ -1,0 +1,177 @@
+"""Search over real builds: language, phrases, natural questions, filters, safety, snippets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from whoosh.query import Every, FuzzyTerm, Prefix, TermRange, Wildcard
+
+from index import build
+from index.schema import build_schema
+from search import InvalidParameter, Searcher, SearchRequest
+from search.query import MAX_QUERY_CHARS, QueryBuilder
+from tests.conftest import seed_front, write_post
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny corpus with distinct vocabulary for exact expectations."""
+    posts = tmp_path_factory.mktemp("zoo") / "posts"
+    write_post(posts, "network.md", seed_front(
+        "network", "Wiring a home network", "Technology", "Hardware", "Networking", "Routers"),
+        "A single network cable joins the router to the switch.")
+    write_post(posts, "tanuki.md", seed_front(
+        "tanuki", "Tanuki folklore", "Culture", "Japan", "Folklore", "Yokai",
+        date="2023-05-01T00:00:00Z"),
+        "The tanuki is a raccoon dog. Raccoon dogs appear in many old stories about "
+        "shape shifting and mischief.")
+    write_post(posts, "raccoon.md", seed_front(
+        "raccoon", "Raccoons in the city", "Nature", "Mammals", "Procyonids", "Urban Raccoons",
+        date="2024-06-01T00:00:00Z"),
+        "City raccoons open bins. A dog barked at the raccoon while stories were told.")
+    write_post(posts, "xss.md", {"title": "Escaping <b>markup</b>", "date": "2022-01-01"},
+               "Never trust `<script>alert('owned')</script>` in a comment & always escape "
+               "the alert payload before rendering.")
+    write_post(posts, "french.md", {"title": "Randonnée d'été", "date": "2022-07-01",
+                                     "lang": "fr"},
+               "Les randonnées en montagne demandent une bonne crème solaire et de l'eau.")
+    return posts
+
+
+@pytest.fixture(scope="module")
+def zoo_searcher(zoo: Path, tmp_path_factory: pytest.TempPathFactory):
+    index_dir = tmp_path_factory.mktemp("zoo-index")
+    build(zoo, index_dir)
+    with Searcher(index_dir) as searcher:
+        yield searcher
+
+
+def slugs(searcher: Searcher, q: str, **kwargs) -> list[str]:
+    return [hit.slug for hit in searcher.search(SearchRequest(q=q, **kwargs)).hits]
+
+
+def test_stemming_finds_other_forms_of_a_word(zoo_searcher: Searcher) -> None:
+    assert slugs(zoo_searcher, "networks") == ["network"]
+    assert slugs(zoo_searcher, "wired") == ["network"]
+
+
+def test_quoted_phrase_needs_the_words_together(zoo_searcher: Searcher) -> None:
+    assert set(slugs(zoo_searcher, "raccoon dog")) == {"tanuki", "raccoon"}
+    assert slugs(zoo_searcher, '"raccoon dog"') == ["tanuki"]
+
+
+def test_several_words_rank_posts_holding_most_of_them_first(zoo_searcher: Searcher) -> None:
+    found = slugs(zoo_searcher, "old stories about a raccoon dog shape shifting")
+    assert found[0] == "tanuki" and "raccoon" in found
+
+
+def test_words_in_other_languages_match_with_or_without_accents(
+        zoo_searcher: Searcher) -> None:
+    assert slugs(zoo_searcher, "randonnées") == ["french"]
+    assert slugs(zoo_searcher, "randonnees") == ["french"]
+    assert slugs(zoo_searcher, "crème") == ["french"]
+    # No English stemmer on French: "randonnée" (singular) is a different word.
+    assert slugs(zoo_searcher, "montagne") == ["french"]
+
+
+def test_empty_query_browses_newest_first(zoo_searcher: Searcher) -> None:
+    assert slugs(zoo_searcher, "") == ["raccoon", "network", "tanuki", "french", "xss"]
+    assert zoo_searcher.search(SearchRequest(q="   ")).total == 5
+
+
+def test_category_filter_and_facets_cover_the_whole_result_set(
+        zoo_searcher: Searcher) -> None:
+    page = zoo_searcher.search(SearchRequest(q="raccoon", per_page=1))
+    assert page.total == 2 and len(page.hits) == 1
+    counts = {f.name: f.count for f in page.facets["categories"]}
+    assert counts["Folklore"] == 1 and counts["Urban Raccoons"] == 1
+    assert slugs(zoo_searcher, "raccoon", categories=("folklore",)) == ["tanuki"]
+    both = slugs(zoo_searcher, "raccoon", categories=("Folklore", "Mammals"))
+    assert set(both) == {"tanuki", "raccoon"}
+    assert slugs(zoo_searcher, "raccoon", categories=("Routers",)) == []
+
+
+def test_pagination_pages_through_results(zoo_searcher: Searcher) -> None:
+    first = slugs(zoo_searcher, "", per_page=2, page=1)
+    second = slugs(zoo_searcher, "", per_page=2, page=2)
+    third = slugs(zoo_searcher, "", per_page=2, page=3)
+    assert len(first) == 2 and len(second) == 2 and len(third) == 1
+    assert not set(first) & set(second)
+    assert slugs(zoo_searcher, "", per_page=2, page=9) == []
+    with pytest.raises(InvalidParameter) as error:
+        zoo_searcher.search(SearchRequest(page=100, per_page=50))
+    assert error.value.param == "page"
+
+
+def test_snippet_escapes_post_html_before_marking(zoo_searcher: Searcher) -> None:
+    hit = zoo_searcher.search(SearchRequest(q="alert")).hits[0]
+    assert hit.slug == "xss"
+    assert "&lt;script&gt;" in hit.snippet and "<script" not in hit.snippet
+    assert "<mark>alert</mark>" in hit.snippet
+    assert "&amp;" in hit.snippet
+    assert hit.title_html == "Escaping markup"  # tags in titles are text, never markup
+
+
+def test_snippet_marks_stemmed_matches_on_word_boundaries(zoo_searcher: Searcher) -> None:
+    hit = zoo_searcher.search(SearchRequest(q="raccoons stories")).hits[0]
+    assert "<mark>Raccoon</mark>" in hit.snippet or "<mark>raccoon</mark>" in hit.snippet
+    assert "<mark>stories</mark>" in hit.snippet
+    for fragment in hit.snippet.split(" … "):
+        text = fragment.replace("<mark>", "").replace("</mark>", "").strip("…")
+        assert text == text.strip()
+
+
+def test_query_that_finds_nothing_with_all_words_falls_back_to_any_word(
+        zoo_searcher: Searcher) -> None:
+    page = zoo_searcher.search(SearchRequest(q="raccoon AND zeppelin"))
+    assert page.fallback == "any_word" and page.total == 2
+
+
+def test_scheduled_posts_appear_when_their_date_comes(tmp_path: Path) -> None:
+    write_post(tmp_path / "posts", "soon.md", {"title": "Comet", "date": "2030-01-01"}, "comet")
+    write_post(tmp_path / "posts", "now.md", {"title": "Planet", "date": "2020-01-01"}, "comet")
+    build(tmp_path / "posts", tmp_path / "index")
+    with Searcher(tmp_path / "index") as searcher:
+        assert slugs(searcher, "comet") == ["now"]
+        later = dt.datetime(2030, 1, 2, tzinfo=dt.UTC)
+        assert {h.slug for h in searcher.search(SearchRequest(q="comet"), now=later).hits} == {
+            "soon", "now"}
+
+
+HOSTILE = [
+    "*", "body:*", "*e*", "a*", "???", "body:[a TO z]", "[a TO]", "NOT NOT NOT python",
+    "(" * 2000 + "x" + ")" * 2000, "x" * 50_000, "python^1e308", "title:python~5",
+    " ".join(f"w{i}" for i in range(1000)), " OR ".join(f"w{i}" for i in range(1000)),
+    "\x00\ud800\u200b\u202e", "nosuchfield:python", '"unbalanced', "AND OR NOT", ":",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_parses_to_cheap_queries_only(text: str) -> None:
+    parsed = QueryBuilder(build_schema()).parse(text)
+    assert len(parsed.text) <= MAX_QUERY_CHARS
+    expensive = (Every, Wildcard, Prefix, TermRange, FuzzyTerm)
+    assert not [q for q in parsed.query.leaves() if isinstance(q, expensive)]
+    assert sum(1 for _ in parsed.query.leaves()) <= 32 * 7
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_searches_without_error(zoo_searcher: Searcher, text: str) -> None:
+    page = zoo_searcher.search(SearchRequest(q=text))
+    assert page.total >= 0 and not page.partial
+
+
+def test_natural_question_finds_the_relevant_sample_post(sample_searcher: Searcher) -> None:
+    question = "why does my sourdough starter smell strange and refuse to rise in winter"
+    assert len(question.split()) >= 12
+    found = [h.slug for h in sample_searcher.search(SearchRequest(q=question)).hits]
+    assert "sourdough-starter-troubleshooting" in found[:3]
+
+
+def test_neural_networks_query_finds_the_ai_posts(sample_searcher: Searcher) -> None:
+    page = sample_searcher.search(SearchRequest(q="neural networks"))
+    top = page.hits[:5]
+    assert all(any(c["name"] == "Artificial Intelligence" for c in h.categories) for h in top)
+    assert all("<mark>" in h.snippet for h in top)
