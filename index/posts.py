@@ -32,6 +32,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 _SLUG_UNSAFE = re.compile(r"[\s/\\?#%]+")
 _EXCERPT_CHARS = 280
+_FLAT_LEVELS = ("exact", UNKNOWN_LEVEL)
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,7 @@ def _categories(value: Any, exact: list[str]) -> tuple[Category, ...]:
             level = (as_text(item.get("type"), "a category type") or "").lower()
             if name:
                 level = level if level in LEVELS else UNKNOWN_LEVEL
-                found.setdefault(name.casefold(), Category(repair_text(name), level))
+                _add_category(found, Category(repair_text(name), level))
     else:
         for name in as_list(value, "categories"):
             found.setdefault(name.casefold(), Category(repair_text(name), UNKNOWN_LEVEL))
@@ -262,6 +263,15 @@ def _categories(value: Any, exact: list[str]) -> tuple[Category, ...]:
         if key not in found or found[key].level == UNKNOWN_LEVEL:
             found[key] = Category(repair_text(name), "exact")
     return tuple(found.values())
+
+
+def _add_category(found: dict[str, Category], category: Category) -> None:
+    """Keep one entry per name; a hierarchy level (general..niche) beats exact/unknown,
+    because it says where the category sits (the seed repeats its niche as `exact`)."""
+    key = category.name.casefold()
+    held = found.get(key)
+    if held is None or (held.level in _FLAT_LEVELS and category.level not in _FLAT_LEVELS):
+        found[key] = category
 
 
 def _authors(meta: dict[str, Any]) -> tuple[str, ...]:

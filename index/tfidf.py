@@ -43,10 +43,12 @@ class TfidfModel:
 
 
 def post_text(post: Post) -> str:
-    """The text a post is compared by: title twice (it says most), labels, excerpt, body."""
-    categories = " ".join(c.name for c in post.categories)
-    labels = " ".join(post.labels)
-    return "\n".join((post.title, post.title, categories, labels, post.excerpt, post.body_text))
+    """The text a post is compared by: title twice (it says most), excerpt, body.
+
+    Categories and tags are left out: the taxonomy part of the related score weighs
+    them by level and rarity, and counting them here too would count them twice.
+    """
+    return "\n".join((post.title, post.title, post.excerpt, post.body_text))
 
 
 def fit_tfidf(posts: Sequence[Post]) -> TfidfModel:

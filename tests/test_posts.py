@@ -565,10 +565,13 @@ BROKEN_FILES = [
 def test_broken_file_is_a_parse_error_naming_it(
     posts_dir: Path, content: bytes, reason: str
 ) -> None:
+    posts_dir.mkdir()
+    path = posts_dir / "broken.md"
+    path.write_bytes(content)
     with pytest.raises(PostParseError) as caught:
-        parse_raw(posts_dir / "sub", "broken.md", content)
+        parse_post(path)
     error = caught.value
-    assert error.path == str(posts_dir / "sub" / "broken.md")
+    assert error.path == str(path)
     assert reason in error.reason
     assert str(error) == f"{error.path}: {error.reason}"
 
