@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import frontmatter
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from .errors import PostParseError
 from .language import detect_language
-from .text import inline_to_text, markdown_to_text, repair_text
+from .text import RenderedText, inline_to_text, render_markdown, repair_text
 from .values import as_bool, as_datetime, as_int, as_list, as_text
 
 LEVELS = ("exact", "general", "medium", "specific", "niche")
@@ -129,18 +128,33 @@ def parse_post(path: Path, posts_dir: Path | None = None) -> Post:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise PostParseError(shown, "empty file")
+    metadata, body = _split_front_matter(text, shown)
     try:
-        document = frontmatter.loads(text, handler=_HANDLER)
+        return _build_post(metadata, body, path.name, shown, raw)
+    except ValueError as exc:
+        raise PostParseError(shown, str(exc)) from None
+
+
+def _split_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str]:
+    """Front matter (YAML between `---` lines at the very top) and the body after it.
+
+    A file that does not start with `---` has no front matter, so a `---` rule later in
+    the body is never mistaken for it.
+    """
+    if not _HANDLER.detect(text):
+        return {}, text
+    try:
+        front, body = _HANDLER.split(text)
+        metadata = _HANDLER.load(front)
     except yaml.YAMLError as exc:
         raise PostParseError(shown, f"invalid YAML front matter: {_first_line(exc)}") from None
     except (ValueError, TypeError, RecursionError) as exc:
         raise PostParseError(shown, f"unreadable front matter: {_first_line(exc)}") from None
-    if not isinstance(document.metadata, dict):
+    if metadata is None:
+        return {}, body
+    if not isinstance(metadata, dict):
         raise PostParseError(shown, "front matter is not a mapping of fields")
-    try:
-        return _build_post(document.metadata, document.content, path.name, shown, raw)
-    except ValueError as exc:
-        raise PostParseError(shown, str(exc)) from None
+    return {str(key): value for key, value in metadata.items()}, body
 
 
 def _read_bytes(path: Path, shown: str) -> bytes:
@@ -158,10 +172,10 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _build_post(meta: dict[str, Any], body: str, filename: str, shown: str, raw: bytes) -> Post:
-    meta = {str(key): value for key, value in meta.items()}
     file_date, file_slug = _split_filename(filename)
-    body_text = markdown_to_text(body)
-    title = _first_text(meta, "title") or _first_heading(body)
+    rendered = render_markdown(body)
+    body_text = rendered.text
+    title = _first_text(meta, "title") or rendered.first_heading
     if not title:
         raise ValueError("missing title (no `title` field and no heading in the body)")
     slug = normalize_slug(_first_text(meta, "slug") or file_slug)
@@ -169,7 +183,7 @@ def _build_post(meta: dict[str, Any], body: str, filename: str, shown: str, raw:
         raise ValueError("cannot derive a slug from the file name")
     date = as_datetime(meta.get("date"), "date") or file_date
     excerpt_source = _first_text(meta, "excerpt", "description", "summary", "metaDescription")
-    excerpt = inline_to_text(excerpt_source) if excerpt_source else _lead(body_text)
+    excerpt = inline_to_text(excerpt_source) if excerpt_source else _lead(rendered)
     exact = as_list(meta.get("category"), "category")
     aliases = _aliases(meta, file_slug, slug)
     status = (_first_text(meta, "status") or "").lower() or None
@@ -184,7 +198,8 @@ def _build_post(meta: dict[str, Any], body: str, filename: str, shown: str, raw:
         meta_description=_first_text(meta, "metaDescription", "description"),
         category=tuple(exact),
         categories=_categories(meta.get("categories"), exact),
-        tags=tuple(as_list(meta.get("tags"), "tags") + as_list(meta.get("topics"), "topics")),
+        tags=tuple(dict.fromkeys(as_list(meta.get("tags"), "tags")
+                                 + as_list(meta.get("topics"), "topics"))),
         keywords=tuple(as_list(meta.get("keywords"), "keywords")),
         authors=_authors(meta),
         aliases=aliases,
@@ -228,15 +243,9 @@ def normalize_slug(value: str) -> str:
     return _SLUG_UNSAFE.sub("-", value.strip().strip("/")).strip("-")
 
 
-def _first_heading(body: str) -> str | None:
-    match = re.search(r"^#{1,6}\s+(.+?)\s*#*\s*$", body, re.M)
-    return match.group(1) if match else None
-
-
-def _lead(body_text: str) -> str:
+def _lead(rendered: RenderedText) -> str:
     """First paragraph of the body, cut at a word boundary, as a fallback excerpt."""
-    first = next((p for p in body_text.split("\n\n") if len(p.split()) > 3), body_text)
-    first = " ".join(first.split())
+    first = rendered.first_paragraph or " ".join(rendered.text.split()[:60])
     if len(first) <= _EXCERPT_CHARS:
         return first
     return first[:_EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
@@ -297,8 +306,9 @@ def _aliases(meta: dict[str, Any], file_slug: str, slug: str) -> tuple[str, ...]
             text = as_text(item, key)
             if text and text not in found:
                 found.append(text)
-    if normalize_slug(file_slug) != slug and file_slug not in found:
-        found.append(normalize_slug(file_slug))
+    old_slug = normalize_slug(file_slug)
+    if old_slug and old_slug != slug and old_slug not in found:
+        found.append(old_slug)
     return tuple(found)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import ftfy
@@ -18,7 +19,8 @@ from markdown_it import MarkdownIt
 # so the text between a paired shortcode ({{% notice %}}...{{% /notice %}}) stays.
 _LIQUID_COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", re.S)
 _TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _MOJIBAKE_HINT = re.compile("[\u00c2\u00c3\u00c5\u00e2\u00ef\u0080-\u009f]")
 _FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False)
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -92,20 +94,42 @@ def strip_template_code(markdown: str) -> str:
     return _TEMPLATE_TAG.sub(" ", _LIQUID_COMMENT.sub(" ", markdown))
 
 
-def markdown_to_text(markdown: str) -> str:
+@dataclass(frozen=True)
+class RenderedText:
+    """Plain text of a Markdown document, plus its first heading and first paragraph."""
+
+    text: str
+    first_heading: str | None
+    first_paragraph: str | None
+
+
+def render_markdown(markdown: str) -> RenderedText:
     """Render Markdown with a real parser and return its readable plain text."""
     source = strip_template_code(repair_text(markdown))
     parts: list[str] = []
-    for token in _markdown.parse(source):
+    heading = paragraph = None
+    tokens = _markdown.parse(source)
+    for index, token in enumerate(tokens):
         if token.type == "inline":
-            parts.append(_inline_text(token.children or []))
+            text = _inline_text(token.children or [])
+            parts.append(text)
+            opener = tokens[index - 1].type if index else ""
+            if opener == "heading_open" and heading is None and text.strip():
+                heading = text.strip()
+            elif opener == "paragraph_open" and paragraph is None and len(text.split()) > 3:
+                paragraph = " ".join(text.split())
         elif token.type in ("fence", "code_block"):
             parts.append(token.content)
         elif token.type == "html_block":
             parts.append(html_to_text(token.content))
         if token.type in _BLOCK_ENDS:
             parts.append("\n\n")
-    return tidy_whitespace("".join(parts))
+    return RenderedText(tidy_whitespace("".join(parts)), heading, paragraph)
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Plain text of a Markdown document (see `render_markdown`)."""
+    return render_markdown(markdown).text
 
 
 _HIDING_OPEN = re.compile(r"<\s*(script|style|noscript|template)\b", re.I)

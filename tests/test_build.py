@@ -72,7 +72,7 @@ def test_artifacts_are_npz_and_json_without_pickle(tmp_path: Path) -> None:
                     assert data[name].dtype != object
         else:
             json.loads(path.read_text(encoding="utf-8"))
-    assert not list(result.build_dir.rglob("*.pkl")) and not list(result.build_dir.rglob("*.joblib"))
+    assert not [p for p in result.build_dir.rglob("*") if p.suffix in (".pkl", ".joblib")]
     related = np.load(result.build_dir / "related.npz", allow_pickle=False)
     assert related["neighbours"].shape == (4, 3)
 

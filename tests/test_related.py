@@ -35,8 +35,8 @@ def related_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_post(posts, "draft.md", {"title": "Draft twin", "status": "draft"}, SHARED_TEXT)
     write_post(posts, "future.md", {"title": "Future twin", "date": "2999-01-01"}, SHARED_TEXT)
     for i in range(6):  # unrelated filler so IDF is meaningful
-        write_post(posts, f"filler{i}.md", {"title": f"Filler {i}", "date": "2020-01-0%d" % (i + 1),
-                                             "tags": ["misc"]},
+        front = {"title": f"Filler {i}", "date": f"2020-01-0{i + 1}", "tags": ["misc"]}
+        write_post(posts, f"filler{i}.md", front,
                    f"Quarterly tax forms, invoices and spreadsheets number {i}.")
     index_dir = posts.parent / "index"
     build(posts, index_dir)
