@@ -156,7 +156,8 @@ class Searcher:
             sortedby="date" if parsed is None else None, reverse=parsed is None,
             groupedby={"categories": FieldFacet("category", allow_overlap=True)}, maptype=Count,
         )
-        timed = TimeLimitCollector(collector, timelimit=self.time_limit)
+        # Thread timer, not SIGALRM: gunicorn gthread workers search outside the main thread.
+        timed = TimeLimitCollector(collector, timelimit=self.time_limit, use_alarm=False)
         try:
             searcher.search_with_collector(query, timed)
         except TimeLimit:
@@ -181,8 +182,8 @@ class Searcher:
             slug=post["slug"], title=post["title"], excerpt=post["excerpt"], date=post["date"],
             categories=post["categories"], tags=post["tags"] + post["keywords"],
             score=round(float(hit.score or 0.0), 4),
-            snippet=highlighter.snippet(content, terms) if terms else lead(post["excerpt"]
-                                                                            or content),
+            snippet=highlighter.snippet((content, post["excerpt"]), terms) if terms
+            else lead(post["excerpt"] or content),
             title_html=highlighter.mark(post["title"], terms),
         )
 

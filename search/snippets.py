@@ -53,11 +53,18 @@ class Highlighter:
                 found.append(_Match(match.start(), match.end(), term))
         return found
 
-    def snippet(self, text: str, terms: set[str], fragments: int = 3) -> str:
-        """Up to `fragments` marked fragments (the densest first chosen), or the text's lead."""
-        found = self.matches(text, terms) if terms else []
-        if not found:
-            return lead(text)
+    def snippet(self, texts: tuple[str, ...], terms: set[str], fragments: int = 3) -> str:
+        """Marked fragments of the first text with a match (body, then excerpt), else a lead.
+
+        Up to `fragments` fragments are taken, densest first, and shown in text order.
+        """
+        for text in texts:
+            found = self.matches(text, terms) if terms and text else []
+            if found:
+                return self._fragments(text, found, fragments)
+        return lead(next((t for t in texts if t.strip()), ""))
+
+    def _fragments(self, text: str, found: list[_Match], fragments: int) -> str:
         windows = sorted(_best_windows(found, fragments), key=lambda w: w[0].start)
         spans = [_span(text, window) for window in windows]
         body = _SEPARATOR.join(_mark(text, start, end, window)
