@@ -41,6 +41,9 @@ class RelatedSettings:
     text_weight: float = 0.65
     taxonomy_weight: float = 0.35
     level_weights: dict[str, float] = field(default_factory=lambda: dict(LEVEL_WEIGHTS))
+    # Labels only one post carries cannot be shared; counting them in a post's norm says
+    # "this post is also about other things" (see bench/related_quality.py for the effect).
+    count_unshared_labels: bool = True
     block_rows: int = 512
 
 
@@ -72,16 +75,16 @@ def label_keys(post: Post) -> list[tuple[str, str]]:
     return keys
 
 
-def label_idf(posts: Sequence[Post]) -> dict[str, float]:
-    """Rarity of each label shared by at least two posts: log(N / df), 0 for a universal one."""
+def label_idf(posts: Sequence[Post], min_posts: int = 1) -> dict[str, float]:
+    """Rarity of each label on at least `min_posts` posts: log(N / df), 0 if on every post."""
     counts = Counter(key for post in posts for key in {k for k, _ in label_keys(post)})
     total = len(posts)
-    return {key: math.log(total / df) for key, df in counts.items() if df >= 2}
+    return {key: math.log(total / df) for key, df in counts.items() if df >= min_posts}
 
 
 def taxonomy_matrix(posts: Sequence[Post], settings: RelatedSettings) -> sp.csr_matrix:
     """Rows of L2-normalised, level- and rarity-weighted label vectors."""
-    idf = label_idf(posts)
+    idf = label_idf(posts, 1 if settings.count_unshared_labels else 2)
     columns = {key: i for i, key in enumerate(sorted(idf))}
     rows, cols, values = [], [], []
     for row, post in enumerate(posts):
