@@ -35,7 +35,7 @@ from .snippets import lead
 
 log = logging.getLogger(__name__)
 
-MAX_FACET_VALUES = 50
+MAX_FACET_VALUES = 100
 # A replaced build stays open this long for requests still running on it (gunicorn's
 # worker timeout is shorter).
 RETIRE_AFTER_SECONDS = 120.0
@@ -129,13 +129,14 @@ class Searcher:
         if page.total == 0 and parsed is not None and not parsed.fallback:
             any_word = ParsedQuery(parsed.text, loaded.queries.plain_words(parsed.text), True)
             if not any_word.is_empty and str(any_word.query) != str(parsed.query):
-                page = self._run(loaded, any_word, request, now)
-                page.fallback = "any_word"
+                retry = self._run(loaded, any_word, request, now)
+                if retry.total:
+                    retry.fallback = "any_word"
+                    page = retry
         return page
 
     def _run(self, loaded: LoadedBuild, parsed: ParsedQuery | None, request: SearchRequest,
              now: dt.datetime) -> SearchPage:
-        query: Query = Every() if parsed is None else parsed.query
         page = SearchPage(query=request.q, total=0, page=request.page,
                           per_page=request.per_page, hits=[], facets={"categories": []},
                           build_id=loaded.build_id,
@@ -144,16 +145,31 @@ class Searcher:
             return page
         # Filters go into the query itself: TimeLimitCollector bypasses a collector's
         # own filter and mask.
-        wanted = _any_of("category", [facet_key(c) for c in request.categories])
-        if wanted is not None:
-            query = Require(query, wanted)
+        query: Query = Every() if parsed is None else parsed.query
         scheduled = _any_of("slug", loaded.scheduled_slugs(now))
         if scheduled is not None:
             query = AndNot(query, scheduled)
+        chosen = [facet_key(c) for c in request.categories]
+        wanted = _any_of("category", chosen)
+        limit = request.page * request.per_page
+        results = self._collect(loaded, query if wanted is None else Require(query, wanted),
+                                limit, browse=parsed is None, page=page)
+        page.total = len(results)
+        # Category counts ignore the category filter itself: ticking a second category
+        # widens the results (OR), so each box shows what it would add.
+        counted = results if wanted is None else self._collect(loaded, query, 1, True, page)
+        page.facets["categories"] = _category_facet(counted.groups("categories"), loaded, chosen)
+        start = (request.page - 1) * request.per_page
+        page.hits = [self._hit(loaded, hit, parsed)
+                     for hit in results[start:start + request.per_page]]
+        return page
+
+    def _collect(self, loaded: LoadedBuild, query: Query, limit: int, browse: bool,
+                 page: SearchPage) -> Any:
+        """Run a query for its top `limit` hits and the category counts of all matches."""
         searcher = loaded.searcher()
         collector = searcher.collector(
-            limit=request.page * request.per_page,
-            sortedby="date" if parsed is None else None, reverse=parsed is None,
+            limit=limit, sortedby="date" if browse else None, reverse=browse,
             groupedby={"categories": FieldFacet("category", allow_overlap=True)}, maptype=Count,
         )
         # Thread timer, not SIGALRM: gunicorn gthread workers search outside the main thread.
@@ -162,13 +178,7 @@ class Searcher:
             searcher.search_with_collector(query, timed)
         except TimeLimit:
             page.partial = True
-        results = timed.results()
-        page.total = len(results)
-        page.facets["categories"] = _category_facet(results.groups("categories"), loaded)
-        start = (request.page - 1) * request.per_page
-        page.hits = [self._hit(loaded, hit, parsed)
-                     for hit in results[start:start + request.per_page]]
-        return page
+        return timed.results()
 
     def _hit(self, loaded: LoadedBuild, hit: Any, parsed: ParsedQuery | None) -> Hit:
         fields = hit.fields()
@@ -181,7 +191,7 @@ class Searcher:
         return Hit(
             slug=post["slug"], title=post["title"], excerpt=post["excerpt"], date=post["date"],
             categories=post["categories"], tags=post["tags"] + post["keywords"],
-            score=round(float(hit.score or 0.0), 4),
+            score=round(float(hit.score or 0.0), 4) if parsed else 0.0,
             snippet=highlighter.snippet((content, post["excerpt"]), terms) if terms
             else lead(post["excerpt"] or content),
             title_html=highlighter.mark(post["title"], terms),
@@ -237,8 +247,12 @@ def _any_of(field: str, values: list[str]) -> Query | None:
     return Or([Term(field, v) for v in values]) if values else None
 
 
-def _category_facet(counts: dict[str, int], loaded: LoadedBuild) -> list[FacetValue]:
-    known = ((key, count) for key, count in counts.items() if key)
-    ranked = sorted(known, key=lambda item: (-item[1], item[0]))[:MAX_FACET_VALUES]
+def _category_facet(counts: dict[str, int], loaded: LoadedBuild,
+                    chosen: list[str]) -> list[FacetValue]:
+    """The most frequent categories, plus every chosen one (with 0 if nothing matches)."""
+    known = {key: count for key, count in counts.items() if key}
+    ranked = sorted(known.items(), key=lambda item: (-item[1], item[0]))[:MAX_FACET_VALUES]
+    shown = {key for key, _ in ranked}
+    ranked += [(key, known.get(key, 0)) for key in dict.fromkeys(chosen) if key not in shown]
     return [FacetValue(name=loaded.category_names.get(key, key), value=key, count=count)
             for key, count in ranked]

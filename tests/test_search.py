@@ -175,3 +175,23 @@ def test_neural_networks_query_finds_the_ai_posts(sample_searcher: Searcher) -> 
     top = page.hits[:5]
     assert all(any(c["name"] == "Artificial Intelligence" for c in h.categories) for h in top)
     assert all("<mark>" in h.snippet for h in top)
+
+
+def test_category_counts_ignore_the_category_filter(zoo_searcher: Searcher) -> None:
+    """Ticking one category must not hide the others: several values are OR-ed."""
+    page = zoo_searcher.search(SearchRequest(q="raccoon", categories=("Folklore",)))
+    assert page.total == 1
+    counts = {f.name: f.count for f in page.facets["categories"]}
+    assert counts["Folklore"] == 1 and counts["Urban Raccoons"] == 1
+    empty = zoo_searcher.search(SearchRequest(q="raccoon", categories=("Routers",)))
+    assert {f.value: f.count for f in empty.facets["categories"]}["routers"] == 0
+
+
+def test_no_fallback_is_claimed_when_the_retry_finds_nothing_too(
+        zoo_searcher: Searcher) -> None:
+    page = zoo_searcher.search(SearchRequest(q="zeppelin AND blimp"))
+    assert page.total == 0 and page.fallback is None
+
+
+def test_browsing_has_no_relevance_score(zoo_searcher: Searcher) -> None:
+    assert {hit.score for hit in zoo_searcher.search(SearchRequest()).hits} == {0.0}
