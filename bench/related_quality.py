@@ -39,7 +39,7 @@ def evaluate(blog: str) -> list[dict[str, object]]:
     report = load_posts(folder / "posts")
     posts, _ = resolve_duplicate_slugs([p for p in report.posts if not p.draft])
     row_of_path = {p.path: i for i, p in enumerate(posts)}
-    model = fit_tfidf(posts)
+    _, model = fit_tfidf(posts)
     rows = []
     for name, settings in VARIANTS.items():
         started = time.perf_counter()

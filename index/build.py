@@ -1,15 +1,19 @@
-"""Build a complete index (full text, TF-IDF, related lists, catalog) and publish it.
+"""Build the index (full text, term counts, TF-IDF, related lists, catalog) and publish it.
 
 Every build goes to a fresh private directory; only when all artifacts and the
 manifest are written and checked does `current` switch to it, so a failed or killed
 reindex leaves the served build untouched.
+
+A reindex is incremental when it can be: only added and modified files are parsed
+and indexed, and the rest is carried over from the current build (see
+`incremental.py`). It is full on `--full`, on the first build, when settings or the
+posts folder changed, when slugs would collide, and when posts changed since the last
+full build exceed `FULL_REBUILD_SHARE` of the corpus (bounding score drift).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import shutil
 import time
 import uuid
@@ -18,7 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .catalog import save_catalog
+from .catalog import post_record, save_catalog
+from .changes import FileState, detect_changes
 from .errors import NothingToBuild, PostParseError
 from .fulltext import build_fulltext
 from .manifest import read_manifest, verify_build, write_manifest
@@ -32,9 +37,13 @@ from .store import (
     remove_abandoned,
     writer_lock,
 )
-from .tfidf import fit_tfidf, save_tfidf
+from .tfidf import fit_tfidf
 
 FULLTEXT_DIR = "fulltext"
+# Share of the corpus that may change through incremental builds before the next
+# build is full: related lists that no change touched keep scores computed with the
+# older IDF, and Whoosh keeps counting deleted documents until segments merge.
+FULL_REBUILD_SHARE = 0.10
 
 
 class Progress(Protocol):
@@ -80,67 +89,201 @@ class BuildResult:
 
     build_id: str
     build_dir: Path | None
-    changed: bool
+    mode: str  # "full", "incremental" or "unchanged"
     files: int = 0
     indexed: int = 0
     drafts: int = 0
     scheduled: int = 0
     skipped: list[PostParseError] = field(default_factory=list)
     duplicates: list[DuplicateSlug] = field(default_factory=list)
+    added: int = 0
+    modified: int = 0
+    deleted: int = 0
     seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        """True when a new build was published."""
+        return self.mode != "unchanged"
+
+
+@dataclass
+class Corpus:
+    """Everything a build writes, whichever way it was assembled."""
+
+    posts: list[Post]  # the posts parsed in this run (all of them for a full build)
+    records: list[dict[str, Any]]  # catalog records of the indexed posts, in path order
+    files: dict[str, dict[str, Any]]  # manifest `files` table: state, slug, stat, hash
+    skipped: list[PostParseError]
+    duplicates: list[DuplicateSlug] = field(default_factory=list)
 
 
 def build(posts_dir: Path, index_dir: Path, options: BuildOptions | None = None,
           progress: Progress | None = None, now: dt.datetime | None = None) -> BuildResult:
-    """Parse `posts_dir`, build an index under `index_dir` and make it current.
+    """Bring the index under `index_dir` up to date with `posts_dir` and publish it.
 
-    Returns without writing anything when no post changed since the current build
-    (unless `options.full`). Raises NothingToBuild when no post can be indexed,
-    ReindexLocked when another reindex runs; the current build is untouched on any error.
+    Raises NothingToBuild when no post can be indexed, ReindexLocked when another
+    reindex runs; the current build is untouched on any error.
     """
+    from .incremental import NeedsFullBuild, build_incrementally
+
     options = options or BuildOptions()
     progress = progress or _Silent()
+    now = now or _utcnow()
     started = time.monotonic()
     with writer_lock(index_dir, options.wait_seconds):
         remove_abandoned(index_dir)
-        posts, skipped, files = _parse_all(posts_dir, progress)
-        posts, duplicates = resolve_duplicate_slugs(posts)
-        drafts = [p for p in posts if p.draft]
-        indexed = [p for p in posts if not p.draft]
-        scheduled = [p for p in indexed if p.hidden_reason(now or _utcnow()) == "scheduled"]
-        if not indexed:
-            raise NothingToBuild(_nothing_reason(posts_dir, files, skipped, drafts))
-        digest = corpus_digest(posts_dir, posts, skipped, options)
-        result = BuildResult(
-            build_id=new_build_id(), build_dir=None, changed=True, files=files,
-            indexed=len(indexed), drafts=len(drafts), scheduled=len(scheduled),
-            skipped=skipped, duplicates=duplicates,
-        )
+        if not posts_dir.is_dir():
+            raise NothingToBuild(f"posts folder {posts_dir} does not exist")
         current = current_build_dir(index_dir)
-        if not options.full and current is not None and _digest_of(current) == digest:
-            result.build_id, result.build_dir, result.changed = current.name, current, False
-        else:
-            result.build_dir = _write_build(index_dir, indexed, drafts, result, digest, options,
-                                            progress, started)
+        previous = None if options.full else _reusable_manifest(current, posts_dir, options)
+        result = None
+        if previous is not None and current is not None:
+            changes = detect_changes(posts_dir, previous["files"])
+            if changes.is_empty:
+                result = _unchanged(current, previous, now)
+            else:
+                try:
+                    result = build_incrementally(posts_dir, index_dir, current, previous,
+                                                 changes, options, progress, now)
+                except NeedsFullBuild:
+                    result = None
+        if result is None:
+            result = _build_full(posts_dir, index_dir, options, progress, now)
         prune_builds(index_dir, options.keep_builds, options.grace_seconds)
     result.seconds = time.monotonic() - started
     return result
 
 
-def _parse_all(posts_dir: Path, progress: Progress) -> tuple[list[Post], list[PostParseError], int]:
-    if not posts_dir.is_dir():
-        raise NothingToBuild(f"posts folder {posts_dir} does not exist")
-    paths = find_post_files(posts_dir)
-    progress.stage("parse", len(paths))
+def _reusable_manifest(current: Path | None, posts_dir: Path,
+                       options: BuildOptions) -> dict[str, Any] | None:
+    """The current build's manifest if it was made from this folder with these settings."""
+    if current is None:
+        return None
+    try:
+        manifest = read_manifest(current)
+    except Exception:  # an unreadable current build is simply rebuilt
+        return None
+    same_source = manifest.get("posts_dir") == str(posts_dir.resolve())
+    same_settings = manifest.get("settings") == settings_of(options)
+    return manifest if same_source and same_settings and "files" in manifest else None
+
+
+def _unchanged(current: Path, manifest: dict[str, Any], now: dt.datetime) -> BuildResult:
+    counts = manifest["counts"]
+    skipped = [PostParseError(path, entry.get("reason", ""))
+               for path, entry in manifest["files"].items() if entry["state"] == "skipped"]
+    return BuildResult(build_id=current.name, build_dir=current, mode="unchanged",
+                       files=counts["files"], indexed=counts["indexed"], drafts=counts["drafts"],
+                       scheduled=_scheduled_count(manifest, now), skipped=skipped)
+
+
+def _build_full(posts_dir: Path, index_dir: Path, options: BuildOptions, progress: Progress,
+                now: dt.datetime) -> BuildResult:
+    names = [p.relative_to(posts_dir).as_posix() for p in find_post_files(posts_dir)]
+    parsed, skipped, states = parse_files(posts_dir, names, progress)
+    posts, duplicates = resolve_duplicate_slugs(parsed)
+    indexed = [p for p in posts if not p.draft]
+    if not indexed:
+        drafts = len(posts) - len(indexed)
+        raise NothingToBuild(_nothing_reason(posts_dir, len(names), skipped, drafts))
+    corpus = Corpus(posts=posts, records=[post_record(p) for p in indexed],
+                    files=files_table(posts, skipped, states), skipped=skipped,
+                    duplicates=duplicates)
+    build_id = new_build_id()
+    tmp_dir = new_build_dir(index_dir, build_id)
+    try:
+        timings: dict[str, float] = {}
+        with _timed(timings, "fulltext"):
+            progress.stage("full text", len(indexed))
+            build_fulltext(indexed, tmp_dir / FULLTEXT_DIR, on_post=lambda _: progress.advance())
+        with _timed(timings, "tfidf"):
+            table, model = fit_tfidf(indexed)
+            table.save(tmp_dir)
+            model.save(tmp_dir)
+        with _timed(timings, "related"):
+            progress.stage("related", len(indexed))
+            compute_related(corpus.records, model.matrix, options.related,
+                            on_rows=progress.advance).save(tmp_dir)
+        extra = {"mode": "full", "drift": {"changed_since_full": 0}}
+        return publish(index_dir, tmp_dir, build_id, corpus, posts_dir, options, now, timings,
+                       extra)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+
+
+def parse_files(posts_dir: Path, names: Sequence[str], progress: Progress
+                ) -> tuple[list[Post], list[PostParseError], dict[str, FileState]]:
+    """Parse the named files; broken ones become errors. Each file is read once."""
+    progress.stage("parse", len(names))
     posts: list[Post] = []
     skipped: list[PostParseError] = []
-    for path in paths:
+    states: dict[str, FileState] = {}
+    for name in names:
+        path = posts_dir / name
         try:
-            posts.append(parse_post(path, posts_dir))
+            post = parse_post(path, posts_dir)
         except PostParseError as error:
             skipped.append(error)
+            try:
+                states[name] = FileState.of(path)
+            except OSError:
+                pass
+        else:
+            posts.append(post)
+            stat = path.stat()
+            states[name] = FileState(stat.st_size, stat.st_mtime_ns, post.content_hash)
         progress.advance()
-    return posts, skipped, len(paths)
+    return posts, skipped, states
+
+
+def files_table(posts: Sequence[Post], skipped: Sequence[PostParseError],
+                states: dict[str, FileState]) -> dict[str, dict[str, Any]]:
+    """The manifest's per-file table: state, slug, size, mtime and SHA-256."""
+    table: dict[str, dict[str, Any]] = {}
+    for post in posts:
+        table[post.path] = {"state": "draft" if post.draft else "indexed", "slug": post.slug,
+                            **asdict(states[post.path])}
+    for error in skipped:
+        if error.path in states:
+            table[error.path] = {"state": "skipped", "reason": error.reason,
+                                 **asdict(states[error.path])}
+    return dict(sorted(table.items()))
+
+
+def publish(index_dir: Path, tmp_dir: Path, build_id: str, corpus: Corpus, posts_dir: Path,
+            options: BuildOptions, now: dt.datetime, timings: dict[str, float],
+            extra: dict[str, Any]) -> BuildResult:
+    """Write the catalog and manifest, check the build, and make it current."""
+    save_catalog(corpus.records, tmp_dir)
+    files = corpus.files
+    states = [entry["state"] for entry in files.values()]
+    manifest = {
+        "build_id": build_id,
+        "created_at": _iso(_utcnow()),
+        "posts_dir": str(posts_dir.resolve()),
+        "counts": {"files": len(files), "indexed": states.count("indexed"),
+                   "drafts": states.count("draft"), "skipped": states.count("skipped")},
+        "files": files,
+        "scheduled": [{"slug": r["slug"], "date": r["date"]} for r in corpus.records
+                      if r["date"] and _after(r["date"], now)],
+        "duplicates": [asdict(d) for d in corpus.duplicates],
+        "settings": settings_of(options),
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        **extra,
+    }
+    write_manifest(tmp_dir, manifest)
+    verify_build(tmp_dir)
+    final = publish_build(index_dir, tmp_dir, build_id)
+    return BuildResult(
+        build_id=build_id, build_dir=final, mode=extra["mode"], files=len(files),
+        indexed=manifest["counts"]["indexed"], drafts=manifest["counts"]["drafts"],
+        scheduled=len(manifest["scheduled"]),
+        skipped=[PostParseError(path, e["reason"]) for path, e in files.items()
+                 if e["state"] == "skipped"],
+        duplicates=corpus.duplicates, **extra.get("changes", {}),
+    )
 
 
 def resolve_duplicate_slugs(posts: Sequence[Post]) -> tuple[list[Post], list[DuplicateSlug]]:
@@ -170,94 +313,49 @@ def _with_slug(post: Post, slug: str) -> Post:
     return Post(**fields)
 
 
-def corpus_digest(posts_dir: Path, posts: Sequence[Post], skipped: Sequence[PostParseError],
-                  options: BuildOptions) -> str:
-    """One hash over every file's content and the settings: equal hashes, equal builds."""
-    digest = hashlib.sha256()
-    digest.update(str(posts_dir.resolve()).encode())
-    digest.update(json.dumps(_settings(options), sort_keys=True).encode())
-    for post in sorted(posts, key=lambda p: p.path):
-        digest.update(f"\0{post.path}\0{post.slug}\0{post.content_hash}".encode())
-    for error in sorted(skipped, key=lambda e: e.path):
-        digest.update(f"\0{error.path}\0{error.reason}".encode())
-    return digest.hexdigest()
-
-
-def _digest_of(build_dir: Path) -> str | None:
-    try:
-        return read_manifest(build_dir).get("corpus_digest")
-    except Exception:  # an unreadable current build is simply rebuilt
-        return None
-
-
-def _write_build(index_dir: Path, indexed: list[Post], drafts: list[Post], result: BuildResult,
-                 digest: str, options: BuildOptions, progress: Progress, started: float) -> Path:
-    tmp_dir = new_build_dir(index_dir, result.build_id)
-    try:
-        timings = _write_artifacts(tmp_dir, indexed, options, progress)
-        write_manifest(tmp_dir, _manifest(indexed, drafts, result, digest, options, timings,
-                                          started))
-        verify_build(tmp_dir)
-        return publish_build(index_dir, tmp_dir, result.build_id)
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
-
-
-def _write_artifacts(out_dir: Path, posts: list[Post], options: BuildOptions,
-                     progress: Progress) -> dict[str, float]:
-    timings: dict[str, float] = {}
-    mark = time.monotonic()
-    progress.stage("full text", len(posts))
-    build_fulltext(posts, out_dir / FULLTEXT_DIR, on_post=lambda _: progress.advance())
-    timings["fulltext"], mark = time.monotonic() - mark, time.monotonic()
-    model = fit_tfidf(posts)
-    save_tfidf(model, out_dir)
-    timings["tfidf"], mark = time.monotonic() - mark, time.monotonic()
-    progress.stage("related", len(posts))
-    compute_related(posts, model.matrix, options.related, on_rows=progress.advance).save(out_dir)
-    save_catalog(posts, out_dir)
-    timings["related"] = time.monotonic() - mark
-    return {k: round(v, 3) for k, v in timings.items()}
-
-
-def _manifest(indexed: list[Post], drafts: list[Post], result: BuildResult, digest: str,
-              options: BuildOptions, timings: dict[str, float], started: float) -> dict[str, Any]:
-    return {
-        "build_id": result.build_id,
-        "created_at": _utcnow().isoformat().replace("+00:00", "Z"),
-        "corpus_digest": digest,
-        "counts": {"files": result.files, "indexed": len(indexed), "drafts": len(drafts),
-                   "scheduled": result.scheduled, "skipped": len(result.skipped)},
-        "posts": {p.path: {"slug": p.slug, "sha256": p.content_hash, "state": "indexed"}
-                  for p in indexed} | {p.path: {"slug": p.slug, "sha256": p.content_hash,
-                                                "state": "draft"} for p in drafts},
-        "scheduled": [{"slug": p.slug, "date": p.date.isoformat()} for p in indexed
-                      if p.date and p.date > _utcnow()],
-        "skipped": [{"path": e.path, "reason": e.reason} for e in result.skipped],
-        "duplicates": [asdict(d) for d in result.duplicates],
-        "settings": _settings(options),
-        "timings_s": timings | {"total": round(time.monotonic() - started, 3)},
-    }
-
-
-def _settings(options: BuildOptions) -> dict[str, Any]:
+def settings_of(options: BuildOptions) -> dict[str, Any]:
+    """The settings that shape a build's output (a change forces a full build)."""
     related = asdict(options.related)
     related.pop("block_rows")
-    return {"related": related, "fulltext_dir": FULLTEXT_DIR}
+    return {"related": related, "fulltext_dir": FULLTEXT_DIR, "format": 2}
+
+
+def _scheduled_count(manifest: dict[str, Any], now: dt.datetime) -> int:
+    return sum(1 for item in manifest.get("scheduled", []) if _after(item["date"], now))
+
+
+def _after(iso_date: str, now: dt.datetime) -> bool:
+    return dt.datetime.fromisoformat(iso_date) > now
 
 
 def _nothing_reason(posts_dir: Path, files: int, skipped: list[PostParseError],
-                    drafts: list[Post]) -> str:
+                    drafts: int) -> str:
     if files == 0:
         return f"no *.md or *.markdown files under {posts_dir}"
     return (f"no post could be indexed from {posts_dir}: {files} files, "
-            f"{len(skipped)} could not be parsed, {len(drafts)} are drafts")
+            f"{len(skipped)} could not be parsed, {drafts} are drafts")
+
+
+class _timed:
+    """Context manager adding the elapsed seconds of a block to `timings[name]`."""
+
+    def __init__(self, timings: dict[str, float], name: str) -> None:
+        self.timings, self.name = timings, name
+
+    def __enter__(self) -> None:
+        self.started = time.monotonic()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.timings[self.name] = time.monotonic() - self.started
 
 
 def new_build_id() -> str:
-    """A sortable, unique build id: UTC time plus a random suffix."""
+    """A sortable, unique build id: UTC time to the microsecond plus a random suffix."""
     return f"{_utcnow():%Y%m%dT%H%M%S.%f}Z-{uuid.uuid4().hex[:6]}"
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _utcnow() -> dt.datetime:

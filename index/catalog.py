@@ -45,9 +45,8 @@ def post_record(post: Post) -> dict[str, Any]:
     }
 
 
-def save_catalog(posts: Sequence[Post], out_dir: Path) -> None:
+def save_catalog(records: Sequence[dict[str, Any]], out_dir: Path) -> None:
     """Write `posts.json` with one record per indexed post."""
-    records = [post_record(p) for p in posts]
     (out_dir / CATALOG_FILE).write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-
-from .posts import Post
 
 RELATED_FILE = "related.npz"
 
@@ -68,28 +67,32 @@ class RelatedLists:
             return cls(data["neighbours"], data["score"], data["text"], data["taxonomy"])
 
 
-def label_keys(post: Post) -> list[tuple[str, str]]:
-    """The post's labels as (key, level) pairs: one per category and one per tag/keyword."""
-    keys = [(f"c:{c.name.casefold()}", c.level) for c in post.categories]
-    keys += [(f"t:{name.casefold()}", "tag") for name in post.labels]
+Record = Mapping[str, Any]  # a posts.json record: slug, categories, tags, keywords
+
+
+def label_keys(record: Record) -> list[tuple[str, str]]:
+    """A post's labels as (key, level) pairs: one per category, one per tag or keyword."""
+    keys = [(f"c:{c['name'].casefold()}", c["level"]) for c in record["categories"]]
+    names = dict.fromkeys(n.casefold() for n in (*record["tags"], *record["keywords"]))
+    keys += [(f"t:{name}", "tag") for name in names]
     return keys
 
 
-def label_idf(posts: Sequence[Post], min_posts: int = 1) -> dict[str, float]:
+def label_idf(records: Sequence[Record], min_posts: int = 1) -> dict[str, float]:
     """Rarity of each label on at least `min_posts` posts: log(N / df), 0 if on every post."""
-    counts = Counter(key for post in posts for key in {k for k, _ in label_keys(post)})
-    total = len(posts)
+    counts = Counter(key for record in records for key in {k for k, _ in label_keys(record)})
+    total = len(records)
     return {key: math.log(total / df) for key, df in counts.items() if df >= min_posts}
 
 
-def taxonomy_matrix(posts: Sequence[Post], settings: RelatedSettings) -> sp.csr_matrix:
+def taxonomy_matrix(records: Sequence[Record], settings: RelatedSettings) -> sp.csr_matrix:
     """Rows of L2-normalised, level- and rarity-weighted label vectors."""
-    idf = label_idf(posts, 1 if settings.count_unshared_labels else 2)
+    idf = label_idf(records, 1 if settings.count_unshared_labels else 2)
     columns = {key: i for i, key in enumerate(sorted(idf))}
     rows, cols, values = [], [], []
-    for row, post in enumerate(posts):
+    for row, record in enumerate(records):
         weights: dict[int, float] = {}
-        for key, level in label_keys(post):
+        for key, level in label_keys(record):
             if key in columns:
                 weight = settings.level_weights.get(level, 0.5) * idf[key]
                 weights[columns[key]] = max(weights.get(columns[key], 0.0), weight)
@@ -97,7 +100,7 @@ def taxonomy_matrix(posts: Sequence[Post], settings: RelatedSettings) -> sp.csr_
             rows.append(row)
             cols.append(col)
             values.append(weight)
-    matrix = sp.csr_matrix((values, (rows, cols)), shape=(len(posts), max(1, len(columns))),
+    matrix = sp.csr_matrix((values, (rows, cols)), shape=(len(records), max(1, len(columns))),
                            dtype=np.float32)
     norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
     norms[norms == 0] = 1.0
@@ -105,37 +108,57 @@ def taxonomy_matrix(posts: Sequence[Post], settings: RelatedSettings) -> sp.csr_
 
 
 def compute_related(
-    posts: Sequence[Post],
+    records: Sequence[Record],
     text_matrix: sp.csr_matrix,
     settings: RelatedSettings | None = None,
     on_rows: Callable[[int], None] | None = None,
+    rows: Sequence[int] | None = None,
+    scorer: PairScorer | None = None,
 ) -> RelatedLists:
-    """Score every pair of posts and keep each post's top `settings.neighbours`.
+    """Score posts against every other post and keep each one's top `settings.neighbours`.
 
-    Ties break on slug so lists do not change between identical builds.
+    With `rows`, only those posts' lists are computed (in that order). Ties break on
+    slug so lists do not change between identical builds.
     """
     settings = settings or RelatedSettings()
-    total = len(posts)
-    k = min(settings.neighbours, max(0, total - 1))
-    labels = taxonomy_matrix(posts, settings)
-    slug_rank = np.argsort(np.argsort([p.slug for p in posts], kind="stable")).astype(np.int64)
+    scorer = scorer or PairScorer(records, text_matrix, settings)
+    rows = list(range(len(records))) if rows is None else list(rows)
+    k = min(settings.neighbours, max(0, len(records) - 1))
     out = RelatedLists(
-        neighbours=np.full((total, k), -1, dtype=np.int32),
-        score=np.zeros((total, k), dtype=np.float32),
-        text=np.zeros((total, k), dtype=np.float32),
-        taxonomy=np.zeros((total, k), dtype=np.float32),
+        neighbours=np.full((len(rows), k), -1, dtype=np.int32),
+        score=np.zeros((len(rows), k), dtype=np.float32),
+        text=np.zeros((len(rows), k), dtype=np.float32),
+        taxonomy=np.zeros((len(rows), k), dtype=np.float32),
     )
-    text_t, labels_t = text_matrix.T.tocsc(), labels.T.tocsc()
-    for start in range(0, total, settings.block_rows):
-        stop = min(total, start + settings.block_rows)
-        text_sim = (text_matrix[start:stop] @ text_t).toarray()
-        label_sim = (labels[start:stop] @ labels_t).toarray()
-        combined = settings.text_weight * text_sim + settings.taxonomy_weight * label_sim
-        combined[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # never itself
-        _keep_top(out, start, combined, text_sim, label_sim, slug_rank, k)
+    for start in range(0, len(rows), settings.block_rows):
+        block = rows[start:start + settings.block_rows]
+        combined, text_sim, label_sim = scorer.scores(block)
+        _keep_top(out, start, combined, text_sim, label_sim, scorer.slug_rank, k)
         if on_rows is not None:
-            on_rows(stop - start)
+            on_rows(len(block))
     return out
+
+
+class PairScorer:
+    """Blended similarity of chosen posts against all posts (self scored -inf)."""
+
+    def __init__(self, records: Sequence[Record], text_matrix: sp.csr_matrix,
+                 settings: RelatedSettings) -> None:
+        self.settings = settings
+        self.text = text_matrix.tocsr()
+        self.labels = taxonomy_matrix(records, settings)
+        self._text_t, self._labels_t = self.text.T.tocsc(), self.labels.T.tocsc()
+        self.slug_rank = np.argsort(np.argsort([r["slug"] for r in records], kind="stable"))
+
+    def scores(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(blended, text, taxonomy) similarity of `rows` to every post, as dense arrays."""
+        rows = list(rows)
+        text_sim = (self.text[rows] @ self._text_t).toarray()
+        label_sim = (self.labels[rows] @ self._labels_t).toarray()
+        combined = (self.settings.text_weight * text_sim
+                    + self.settings.taxonomy_weight * label_sim)
+        combined[np.arange(len(rows)), rows] = -np.inf  # never related to itself
+        return combined, text_sim, label_sim
 
 
 def _keep_top(out: RelatedLists, start: int, combined: np.ndarray, text_sim: np.ndarray,

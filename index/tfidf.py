@@ -1,7 +1,9 @@
-"""TF-IDF vectors of the posts, saved as `.npz` + JSON (never pickle).
+"""TF-IDF vectors of the posts, computed from raw term counts kept with every build.
 
-The matrix rows follow the order of `posts.json`; the vocabulary and IDF are saved
-so the vectorizer can be rebuilt at serve time (e.g. to vectorize a draft).
+Keeping the counts (not just the weights) is what makes incremental builds exact:
+when posts change, only their rows are counted again, document frequencies and IDF
+are recomputed from all rows, and the weighted matrix is the same as a full build's.
+Everything is saved as `.npz` + JSON, never pickle. Rows follow `posts.json`.
 """
 
 from __future__ import annotations
@@ -13,33 +15,57 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer
 
 from .posts import Post
 
+COUNTS_FILE = "terms.npz"
+TERMS_FILE = "terms.json"
 MATRIX_FILE = "tfidf.npz"
 VOCAB_FILE = "tfidf.json"
 
-_VECTORIZER_PARAMS = {
-    "sublinear_tf": True,
-    "strip_accents": "unicode",
-    "lowercase": True,
-    "stop_words": "english",
-    "max_df": 0.5,
-    "dtype": np.float32,
-}
+_COUNT_PARAMS = {"strip_accents": "unicode", "lowercase": True, "stop_words": "english"}
+
+
+@dataclass
+class TermCounts:
+    """Raw term counts, one row per post, over a sorted vocabulary of every term seen."""
+
+    counts: sp.csr_matrix
+    vocabulary: list[str]
+
+    def save(self, out_dir: Path) -> None:
+        """Write `terms.npz` (counts) and `terms.json` (vocabulary)."""
+        sp.save_npz(out_dir / COUNTS_FILE, self.counts, compressed=True)
+        (out_dir / TERMS_FILE).write_text(json.dumps({"vocabulary": self.vocabulary}),
+                                          encoding="utf-8")
+
+    @classmethod
+    def load(cls, build_dir: Path) -> TermCounts:
+        """Read counts saved by `save` (scipy loads `.npz` with allow_pickle=False)."""
+        counts = sp.load_npz(build_dir / COUNTS_FILE).tocsr()
+        vocabulary = json.loads((build_dir / TERMS_FILE).read_text(encoding="utf-8"))
+        return cls(counts, vocabulary["vocabulary"])
 
 
 @dataclass
 class TfidfModel:
-    """A fitted vectorizer and the L2-normalised document matrix it produced."""
+    """The L2-normalised TF-IDF rows and the vocabulary and IDF that produced them."""
 
-    vectorizer: TfidfVectorizer
     matrix: sp.csr_matrix
+    vocabulary: list[str]
+    idf: np.ndarray
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Vectorize new texts with the fitted vocabulary and IDF."""
-        return self.vectorizer.transform(list(texts)).tocsr()
+        """Vectorize new texts (a draft, say) with this model's vocabulary and IDF."""
+        counter = CountVectorizer(**_COUNT_PARAMS, vocabulary=self.vocabulary)
+        return _weigh_rows(counter.transform(list(texts)).astype(np.float32), self.idf)
+
+    def save(self, out_dir: Path) -> None:
+        """Write `tfidf.npz` (matrix) and `tfidf.json` (vocabulary and IDF)."""
+        sp.save_npz(out_dir / MATRIX_FILE, self.matrix, compressed=False)
+        payload = {"vocabulary": self.vocabulary, "idf": [round(float(x), 6) for x in self.idf]}
+        (out_dir / VOCAB_FILE).write_text(json.dumps(payload), encoding="utf-8")
 
 
 def post_text(post: Post) -> str:
@@ -51,47 +77,64 @@ def post_text(post: Post) -> str:
     return "\n".join((post.title, post.title, post.excerpt, post.body_text))
 
 
-def fit_tfidf(posts: Sequence[Post]) -> TfidfModel:
-    """Fit TF-IDF on the posts (min_df grows with the corpus to drop one-off noise)."""
-    min_df = 1 if len(posts) < 500 else 2
-    max_df = _VECTORIZER_PARAMS["max_df"] if len(posts) >= 20 else 1.0
-    vectorizer = TfidfVectorizer(**{**_VECTORIZER_PARAMS, "max_df": max_df}, min_df=min_df)
+def count_terms(posts: Sequence[Post]) -> TermCounts:
+    """Count every term of every post (English stop words dropped, accents stripped)."""
+    counter = CountVectorizer(**_COUNT_PARAMS, dtype=np.int32)
     try:
-        matrix = vectorizer.fit_transform([post_text(p) for p in posts])
-    except ValueError:  # every word was a stop word or too rare: no vocabulary at all
-        vectorizer = TfidfVectorizer(**{**_VECTORIZER_PARAMS, "max_df": 1.0, "stop_words": None})
-        matrix = vectorizer.fit_transform([post_text(p) or "empty" for p in posts])
-    return TfidfModel(vectorizer, matrix.tocsr().astype(np.float32))
+        counts = counter.fit_transform([post_text(p) for p in posts]).tocsr()
+    except ValueError:  # no post has a single countable word
+        return TermCounts(sp.csr_matrix((len(posts), 0), dtype=np.int32), [])
+    return TermCounts(counts, counter.get_feature_names_out().tolist())
 
 
-def save_tfidf(model: TfidfModel, out_dir: Path) -> None:
-    """Write the matrix as `tfidf.npz` and the vocabulary and IDF as `tfidf.json`."""
-    sp.save_npz(out_dir / MATRIX_FILE, model.matrix, compressed=False)
-    vocabulary = model.vectorizer.get_feature_names_out().tolist()
-    payload = {
-        "vocabulary": vocabulary,
-        "idf": [round(float(x), 6) for x in model.vectorizer.idf_],
-        "params": {k: v for k, v in model.vectorizer.get_params().items() if _is_json(v)},
-    }
-    (out_dir / VOCAB_FILE).write_text(json.dumps(payload), encoding="utf-8")
+def stack_counts(parts: Sequence[tuple[TermCounts, Sequence[int]]]) -> TermCounts:
+    """Rows taken from several count tables, in the given order, over one vocabulary.
+
+    Each part is (table, row numbers to take). Terms no remaining row uses are dropped,
+    so the result equals counting the same posts from scratch.
+    """
+    vocabulary = sorted({term for table, _ in parts for term in table.vocabulary})
+    column_of = {term: i for i, term in enumerate(vocabulary)}
+    blocks = []
+    for table, rows in parts:
+        remap = np.array([column_of[t] for t in table.vocabulary], dtype=np.int64)
+        block = table.counts[list(rows)].tocoo()
+        blocks.append(sp.csr_matrix((block.data, (block.row, remap[block.col])),
+                                    shape=(len(rows), len(vocabulary)), dtype=np.int32))
+    counts = sp.vstack(blocks).tocsr() if blocks else sp.csr_matrix((0, 0), dtype=np.int32)
+    used = np.flatnonzero(np.bincount(counts.indices, minlength=len(vocabulary)))
+    return TermCounts(counts[:, used].tocsr(), [vocabulary[i] for i in used])
 
 
-def load_tfidf(build_dir: Path) -> TfidfModel:
-    """Load a saved model without unpickling anything."""
-    matrix = sp.load_npz(build_dir / MATRIX_FILE).tocsr()  # scipy uses allow_pickle=False
-    payload = json.loads((build_dir / VOCAB_FILE).read_text(encoding="utf-8"))
-    params = {k: v for k, v in payload["params"].items() if k in _REBUILDABLE}
-    vectorizer = TfidfVectorizer(**params, dtype=np.float32)
-    vectorizer.vocabulary_ = {term: i for i, term in enumerate(payload["vocabulary"])}
-    vectorizer.idf_ = np.asarray(payload["idf"], dtype=np.float64)
-    return TfidfModel(vectorizer, matrix)
+def weigh_counts(table: TermCounts) -> TfidfModel:
+    """TF-IDF exactly as scikit-learn's TfidfVectorizer(sublinear_tf=True) computes it.
+
+    Terms in more than half the posts (once there are 20) say little and are dropped;
+    from 500 posts on, so are terms of a single post (typos, one-off names).
+    """
+    total = table.counts.shape[0]
+    document_frequency = np.bincount(table.counts.indices, minlength=len(table.vocabulary))
+    min_df = 1 if total < 500 else 2
+    max_df = 0.5 * total if total >= 20 else total
+    kept = np.flatnonzero((document_frequency >= min_df) & (document_frequency <= max_df))
+    if kept.size == 0:  # pruning would leave nothing: keep every term instead
+        kept = np.flatnonzero(document_frequency)
+    idf = (np.log((1 + total) / (1 + document_frequency[kept])) + 1).astype(np.float32)
+    counts = table.counts[:, kept].astype(np.float32)
+    return TfidfModel(_weigh_rows(counts, idf), [table.vocabulary[i] for i in kept], idf)
 
 
-_REBUILDABLE = {"sublinear_tf", "strip_accents", "lowercase", "stop_words", "norm", "use_idf",
-                "smooth_idf", "ngram_range", "token_pattern", "analyzer"}
+def _weigh_rows(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    weights = counts.tocsr(copy=True)
+    np.log(weights.data, out=weights.data)
+    weights.data += 1.0
+    weights = weights @ sp.diags(idf.astype(np.float32))
+    norms = np.sqrt(weights.multiply(weights).sum(axis=1)).A1
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ weights, dtype=np.float32)
 
 
-def _is_json(value: object) -> bool:
-    return isinstance(value, (str, int, float, bool, type(None))) or (
-        isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float)) for v in value)
-    )
+def fit_tfidf(posts: Sequence[Post]) -> tuple[TermCounts, TfidfModel]:
+    """Count and weigh the posts in one step (a full build)."""
+    table = count_terms(posts)
+    return table, weigh_counts(table)

@@ -41,12 +41,15 @@ def test_build_counts_hidden_and_skipped_posts(tmp_path: Path) -> None:
     assert [(e.path, e.reason.split(":")[0]) for e in result.skipped] == [
         ("broken.md", "invalid YAML front matter")]
     manifest = json.loads((result.build_dir / "manifest.json").read_text())
-    assert manifest["counts"] == {"files": 6, "indexed": 4, "drafts": 1, "scheduled": 1,
-                                  "skipped": 1}
-    assert manifest["posts"]["sub/gamma.markdown"]["slug"] == "gamma"
-    assert manifest["posts"]["draft.md"]["state"] == "draft"
-    assert len(manifest["posts"]["alpha.md"]["sha256"]) == 64
-    assert manifest["skipped"][0]["path"] == "broken.md"
+    assert manifest["counts"] == {"files": 6, "indexed": 4, "drafts": 1, "skipped": 1}
+    assert [s["slug"] for s in manifest["scheduled"]] == ["future"]
+    files = manifest["files"]
+    assert files["sub/gamma.markdown"]["slug"] == "gamma"
+    assert files["draft.md"]["state"] == "draft"
+    assert len(files["alpha.md"]["sha256"]) == 64 and files["alpha.md"]["size"] > 0
+    assert files["broken.md"]["state"] == "skipped"
+    assert files["broken.md"]["reason"].startswith("invalid YAML")
+    assert manifest["mode"] == "full"
     assert manifest["settings"]["related"]["neighbours"] >= 20
 
 

@@ -1,0 +1,171 @@
+"""Apply added, modified and deleted posts to the current build without redoing the rest.
+
+Only changed files are parsed and indexed. The Whoosh index is copied and updated in
+place of a rebuild; term counts of unchanged posts are reused, so TF-IDF weights are
+recomputed exactly as a full build would. Related lists are recomputed for every
+changed post, for every post whose list held a changed or deleted post, and for every
+post that a changed post now scores above the last entry of its list; other lists are
+carried over (their scores used the previous IDF, which drifts slightly: that drift is
+bounded by `FULL_REBUILD_SHARE`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .build import (
+    FULL_REBUILD_SHARE,
+    FULLTEXT_DIR,
+    BuildOptions,
+    BuildResult,
+    Corpus,
+    Progress,
+    _timed,
+    files_table,
+    new_build_id,
+    parse_files,
+    publish,
+)
+from .catalog import load_catalog, post_record
+from .changes import Changes
+from .errors import NothingToBuild
+from .fulltext import update_fulltext
+from .posts import Post
+from .related import PairScorer, RelatedLists, compute_related
+from .store import new_build_dir
+from .tfidf import TermCounts, count_terms, stack_counts, weigh_counts
+
+
+class NeedsFullBuild(Exception):
+    """This change cannot be applied incrementally; build from scratch instead."""
+
+
+def build_incrementally(posts_dir: Path, index_dir: Path, current: Path,
+                        manifest: dict[str, Any], changes: Changes, options: BuildOptions,
+                        progress: Progress, now: dt.datetime) -> BuildResult:
+    """Build a new index from `current` plus `changes`. Raises NeedsFullBuild."""
+    previous_files: dict[str, dict[str, Any]] = manifest["files"]
+    drift = manifest.get("drift", {}).get("changed_since_full", 0) + len(changes.changed) + len(
+        changes.deleted)
+    if manifest.get("duplicates") or drift > FULL_REBUILD_SHARE * max(1, len(previous_files)):
+        raise NeedsFullBuild
+    fresh, errors, states = parse_files(posts_dir, changes.changed, progress)
+    kept = {name: previous_files[name] for name in changes.unchanged}
+    _check_slugs(fresh, kept)
+    old_records = load_catalog(current)
+    old_row = {record["path"]: row for row, record in enumerate(old_records)}
+    new_posts = [p for p in fresh if not p.draft]
+    order = sorted([(name, "old", old_row[name]) for name, e in kept.items()
+                    if e["state"] == "indexed"]
+                   + [(p.path, "new", i) for i, p in enumerate(new_posts)])
+    if not order:
+        raise NothingToBuild(f"no post left to index in {posts_dir}")
+    records = [old_records[i] if kind == "old" else post_record(new_posts[i])
+               for _, kind, i in order]
+    files = {**kept, **files_table(fresh, errors, states)}
+    corpus = Corpus(posts=fresh, records=records, files=dict(sorted(files.items())),
+                    skipped=errors)
+    removed = [previous_files[name]["slug"] for name in changes.modified + changes.deleted
+               if previous_files[name]["state"] == "indexed"]
+    build_id = new_build_id()
+    tmp_dir = new_build_dir(index_dir, build_id)
+    try:
+        timings: dict[str, float] = {}
+        with _timed(timings, "fulltext"):
+            shutil.copytree(current / FULLTEXT_DIR, tmp_dir / FULLTEXT_DIR)
+            update_fulltext(tmp_dir / FULLTEXT_DIR, removed, new_posts)
+        with _timed(timings, "tfidf"):
+            table = _stack_counts(current, order, new_posts)
+            model = weigh_counts(table)
+            table.save(tmp_dir)
+            model.save(tmp_dir)
+        with _timed(timings, "related"):
+            touched = set(removed) | {p.slug for p in new_posts}
+            lists = _update_related(current, old_records, records, model.matrix, touched,
+                                    options)
+            lists.save(tmp_dir)
+        extra = {"mode": "incremental", "based_on": manifest["build_id"],
+                 "drift": {"changed_since_full": drift},
+                 "changes": {"added": len(changes.added), "modified": len(changes.modified),
+                             "deleted": len(changes.deleted)}}
+        return publish(index_dir, tmp_dir, build_id, corpus, posts_dir, options, now, timings,
+                       extra)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+
+
+def _check_slugs(fresh: list[Post], kept: dict[str, dict[str, Any]]) -> None:
+    """Slug clashes are resolved by path order over the whole corpus: leave them to a full build."""
+    taken = {entry["slug"].casefold() for entry in kept.values() if "slug" in entry}
+    for post in fresh:
+        key = post.slug.casefold()
+        if key in taken:
+            raise NeedsFullBuild
+        taken.add(key)
+
+
+def _stack_counts(current: Path, order: list[tuple[str, str, int]],
+                  new_posts: list[Post]) -> TermCounts:
+    """Term counts in catalog order: reused rows for old posts, fresh counts for new ones."""
+    old_table = TermCounts.load(current)
+    new_table = count_terms(new_posts) if new_posts else TermCounts(old_table.counts[:0], [])
+    old_rows = [i for _, kind, i in order if kind == "old"]
+    new_rows = [i for _, kind, i in order if kind == "new"]
+    stacked = stack_counts([(old_table, old_rows), (new_table, new_rows)])
+    position = {("old", i): n for n, i in enumerate(old_rows)}
+    position |= {("new", i): len(old_rows) + n for n, i in enumerate(new_rows)}
+    permutation = [position[(kind, i)] for _, kind, i in order]
+    return TermCounts(stacked.counts[permutation].tocsr(), stacked.vocabulary)
+
+
+def _update_related(current: Path, old_records: list[dict[str, Any]],
+                    records: list[dict[str, Any]], matrix, touched: set[str],
+                    options: BuildOptions) -> RelatedLists:
+    """Recompute the lists a change can affect; carry the others over."""
+    old = RelatedLists.load(current)
+    row_of = {record["slug"]: row for row, record in enumerate(records)}
+    old_row_of = {record["slug"]: row for row, record in enumerate(old_records)}
+    scorer = PairScorer(records, matrix, options.related)
+    k = min(options.related.neighbours, max(0, len(records) - 1))
+    affected = {row_of[slug] for slug in touched if slug in row_of}
+    carried: dict[int, np.ndarray] = {}
+    for row, record in enumerate(records):
+        before = old_row_of.get(record["slug"])
+        if row in affected or before is None:
+            affected.add(row)
+            continue
+        slugs = [old_records[j]["slug"] for j in old.neighbours[before] if j >= 0]
+        if touched & set(slugs) or old.neighbours.shape[1] != k:
+            affected.add(row)
+        else:
+            carried[row] = before
+    changed_rows = sorted(row_of[s] for s in touched if s in row_of)
+    if changed_rows:
+        best_from_changed = scorer.scores(changed_rows)[0].max(axis=0)
+        for row, before in list(carried.items()):
+            full = old.neighbours[before, -1] >= 0 if k else True
+            floor = old.score[before, -1] if full and k else -np.inf
+            if best_from_changed[row] > floor:
+                affected.add(row)
+                del carried[row]
+    fresh_rows = sorted(affected)
+    fresh = compute_related(records, matrix, options.related, rows=fresh_rows, scorer=scorer)
+    out = RelatedLists(neighbours=np.full((len(records), k), -1, dtype=np.int32),
+                       score=np.zeros((len(records), k), dtype=np.float32),
+                       text=np.zeros((len(records), k), dtype=np.float32),
+                       taxonomy=np.zeros((len(records), k), dtype=np.float32))
+    for n, row in enumerate(fresh_rows):
+        for name in ("neighbours", "score", "text", "taxonomy"):
+            getattr(out, name)[row] = getattr(fresh, name)[n]
+    for row, before in carried.items():
+        mapped = [row_of[old_records[j]["slug"]] if j >= 0 else -1 for j in old.neighbours[before]]
+        out.neighbours[row] = mapped
+        out.score[row], out.text[row] = old.score[before], old.text[before]
+        out.taxonomy[row] = old.taxonomy[before]
+    return out
