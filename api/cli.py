@@ -12,10 +12,10 @@ from typing import Any
 
 import click
 
-from index import BuildOptions, NothingToBuild, ReindexLocked, build
+from index import BuildOptions, NothingToBuild, PostsSkipped, ReindexLocked, build
 from index.build import BuildResult
 
-from .config import from_environment
+from .config import check_settings, from_environment
 
 EXIT_NOTHING_BUILT = 1
 EXIT_LOCKED = 3
@@ -69,11 +69,15 @@ def reindex(posts_dir: Path | None, index_dir: Path | None, full: bool, wait_sec
 
         postsearch reindex --posts data/posts --index data/build
     """
-    settings = from_environment()
+    try:
+        settings = from_environment()
+        check_settings(settings)
+    except ValueError as exc:
+        raise click.UsageError(f"bad configuration: {exc}") from None
     posts_dir = posts_dir or Path(settings["POSTS_DIR"])
     index_dir = index_dir or Path(settings["INDEX_DIR"])
     bars = _Bars(sys.stderr.isatty() if progress is None else progress)
-    options = BuildOptions(full=full, wait_seconds=wait_seconds,
+    options = BuildOptions(full=full, strict=strict, wait_seconds=wait_seconds,
                            keep_builds=int(settings["KEEP_BUILDS"]),
                            grace_seconds=float(settings["BUILD_GRACE_SECONDS"]))
     try:
@@ -82,7 +86,7 @@ def reindex(posts_dir: Path | None, index_dir: Path | None, full: bool, wait_sec
         bars.close()
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
-    except NothingToBuild as exc:
+    except (NothingToBuild, PostsSkipped) as exc:
         bars.close()
         click.echo(f"Error: {exc}; the current index is unchanged", err=True)
         sys.exit(EXIT_NOTHING_BUILT)
@@ -90,8 +94,8 @@ def reindex(posts_dir: Path | None, index_dir: Path | None, full: bool, wait_sec
         bars.close()
     _report(result, index_dir)
     if strict and result.skipped:
-        click.echo(f"Error: --strict and {len(result.skipped)} post(s) could not be parsed",
-                   err=True)
+        click.echo(f"Error: --strict and {len(result.skipped)} post(s) could not be parsed; "
+                   "the current index is unchanged", err=True)
         sys.exit(EXIT_NOTHING_BUILT)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import string
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -66,11 +67,32 @@ def _coerce(name: str, raw: str, default: Any) -> Any:
     return type(default)(value)
 
 
+PERMALINK_FIELDS = {"slug", "year", "month", "day"}
+
+
 def check_settings(values: Mapping[str, Any]) -> None:
-    """Fail at startup on a setting the service cannot work with."""
-    if "{slug}" not in values["PERMALINK"]:
-        raise ValueError("PERMALINK must contain {slug}")
+    """Fail at startup on a setting the service cannot work with. Raises ValueError."""
+    check_permalink(values["PERMALINK"])
     for name in ("DEFAULT_PER_PAGE", "MAX_PER_PAGE", "DEFAULT_RELATED_LIMIT",
                  "MAX_RELATED_LIMIT", "MAX_RESULTS_WINDOW", "KEEP_BUILDS"):
         if int(values[name]) < 1:
             raise ValueError(f"{name} must be at least 1")
+    for default, maximum in (("DEFAULT_PER_PAGE", "MAX_PER_PAGE"),
+                             ("DEFAULT_RELATED_LIMIT", "MAX_RELATED_LIMIT")):
+        if int(values[default]) > int(values[maximum]):
+            raise ValueError(f"{default} must not exceed {maximum}")
+
+
+def check_permalink(template: str) -> None:
+    """A permalink must name {slug} and may use only {year}, {month} and {day} besides."""
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(template)
+                  if name is not None}
+    except ValueError as exc:
+        raise ValueError(f"PERMALINK is not a valid template: {exc}") from None
+    if "slug" not in fields:
+        raise ValueError("PERMALINK must contain {slug}")
+    unknown = fields - PERMALINK_FIELDS
+    if unknown:
+        raise ValueError(f"PERMALINK may only use {{slug}}, {{year}}, {{month}}, {{day}}; "
+                         f"not {', '.join(sorted(unknown))}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, redirect, request, url_for
+from flask import Flask, Response, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from index.errors import BuildCorrupt, IndexNotBuilt, ServiceError
@@ -37,10 +37,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(PostMoved)
     def moved(exc: PostMoved) -> Response:
-        endpoint = request.endpoint or "api.post"
-        args = {**(request.view_args or {}), "ref": exc.slug}
-        location = url_for(endpoint, **args, **request.args.to_dict(flat=False))
-        return redirect(location, code=301)
+        # A relative Location built from the route alone: never from Host or query keys.
+        location = url_for(request.endpoint or "api.post", ref=exc.slug)
+        if request.query_string:
+            location += "?" + request.query_string.decode("latin-1")
+        response = error_response(301, "moved_permanently", str(exc))
+        response.headers["Location"] = location
+        return response
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError) -> Response:

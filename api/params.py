@@ -17,9 +17,10 @@ def int_param(name: str, default: int, maximum: int | None = None) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if len(raw) > 9 or not raw.strip().isdigit():
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 30:
         raise InvalidParameter(name, f"{name} must be a positive whole number, got {raw[:20]!r}")
-    value = int(raw)
+    value = int(text)
     if value < 1:
         raise InvalidParameter(name, f"{name} must be at least 1")
     return min(value, maximum) if maximum else value

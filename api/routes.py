@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, current_app, jsonify, send_from_directory
 
@@ -13,6 +15,8 @@ from .errors import error_body
 from .params import int_param, list_param, text_param
 
 bp = Blueprint("api", __name__)
+# Collapses "//" left by empty date parts, but not the one after "https:".
+_REPEATED_SLASHES = re.compile(r"(?<!:)/{2,}")
 
 
 def _searcher() -> Searcher:
@@ -20,9 +24,11 @@ def _searcher() -> Searcher:
 
 
 def _url(post: dict[str, Any]) -> str:
+    """The post's public URL from the PERMALINK template (date parts empty when undated)."""
     date = post.get("date") or ""
-    return current_app.config["PERMALINK"].format(
-        slug=post["slug"], year=date[:4], month=date[5:7], day=date[8:10])
+    url = current_app.config["PERMALINK"].format(
+        slug=quote(post["slug"], safe=""), year=date[:4], month=date[5:7], day=date[8:10])
+    return _REPEATED_SLASHES.sub("/", url)
 
 
 @bp.get("/api/search")
@@ -66,8 +72,9 @@ def healthz() -> Any:
     try:
         stats = _searcher().stats()
     except (IndexNotBuilt, BuildCorrupt) as exc:
+        code = "index_not_built" if isinstance(exc, IndexNotBuilt) else "build_unavailable"
         body = {"status": "unavailable", "build_id": None, "posts": 0,
-                **error_body(503, "index_not_built", str(exc))}
+                **error_body(503, code, str(exc))}
         return jsonify(body), 503
     return jsonify({"status": "ok", "build_id": stats["build_id"], "posts": stats["posts"],
                     "built_at": stats["created_at"]})

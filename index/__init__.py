@@ -6,6 +6,7 @@ from .errors import (
     IndexNotBuilt,
     NothingToBuild,
     PostParseError,
+    PostsSkipped,
     ReindexLocked,
     ServiceError,
 )
@@ -13,6 +14,6 @@ from .posts import Category, Post, load_posts, parse_post
 
 __all__ = [
     "BuildCorrupt", "BuildOptions", "BuildResult", "Category", "IndexNotBuilt",
-    "NothingToBuild", "Post", "PostParseError", "ReindexLocked", "ServiceError", "build",
-    "load_posts", "parse_post",
+    "NothingToBuild", "Post", "PostParseError", "PostsSkipped", "ReindexLocked", "ServiceError",
+    "build", "load_posts", "parse_post",
 ]

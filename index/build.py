@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from .catalog import post_record, save_catalog
 from .changes import FileState, detect_changes
-from .errors import NothingToBuild, PostParseError
+from .errors import NothingToBuild, PostParseError, PostsSkipped
 from .fulltext import build_fulltext
 from .manifest import read_manifest, verify_build, write_manifest
 from .posts import Post, find_post_files, parse_post
@@ -67,6 +67,7 @@ class BuildOptions:
     """What a reindex does; everything that changes the output is saved in the manifest."""
 
     full: bool = False
+    strict: bool = False  # refuse to publish when any post file was skipped
     wait_seconds: float = 0.0
     keep_builds: int = 3
     grace_seconds: float = 60.0
@@ -255,7 +256,14 @@ def files_table(posts: Sequence[Post], skipped: Sequence[PostParseError],
 def publish(index_dir: Path, tmp_dir: Path, build_id: str, corpus: Corpus, posts_dir: Path,
             options: BuildOptions, now: dt.datetime, timings: dict[str, float],
             extra: dict[str, Any]) -> BuildResult:
-    """Write the catalog and manifest, check the build, and make it current."""
+    """Write the catalog and manifest, check the build, and make it current.
+
+    Raises PostsSkipped (before anything is published) in strict mode.
+    """
+    skipped = [path for path, entry in corpus.files.items() if entry["state"] == "skipped"]
+    if options.strict and skipped:
+        raise PostsSkipped(f"{len(skipped)} post file(s) could not be parsed "
+                           f"({', '.join(skipped[:3])}); nothing was published (--strict)")
     save_catalog(corpus.records, tmp_dir)
     files = corpus.files
     states = [entry["state"] for entry in files.values()]
@@ -317,7 +325,7 @@ def settings_of(options: BuildOptions) -> dict[str, Any]:
     """The settings that shape a build's output (a change forces a full build)."""
     related = asdict(options.related)
     related.pop("block_rows")
-    return {"related": related, "fulltext_dir": FULLTEXT_DIR, "format": 2}
+    return {"related": related, "fulltext_dir": FULLTEXT_DIR, "format": 3}
 
 
 def _scheduled_count(manifest: dict[str, Any], now: dt.datetime) -> int:

@@ -39,5 +39,9 @@ class NothingToBuild(ServiceError):
     """The posts folder holds no post that could be indexed."""
 
 
+class PostsSkipped(ServiceError):
+    """Strict mode: some post files could not be parsed, so nothing was published."""
+
+
 class ReindexLocked(ServiceError):
     """Another reindex holds the writer lock."""

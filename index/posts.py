@@ -131,7 +131,7 @@ def parse_post(path: Path, posts_dir: Path | None = None) -> Post:
     metadata, body = _split_front_matter(text, shown)
     try:
         return _build_post(metadata, body, path.name, shown, raw)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise PostParseError(shown, str(exc)) from None
 
 
@@ -239,8 +239,10 @@ def _split_filename(filename: str) -> tuple[dt.datetime | None, str]:
 
 
 def normalize_slug(value: str) -> str:
-    """Make a slug safe for one URL path segment: no spaces, slashes or query characters."""
-    return _SLUG_UNSAFE.sub("-", value.strip().strip("/")).strip("-")
+    """Make a slug safe for one URL path segment: no spaces, slashes or query characters,
+    and never "." or ".." (which browsers resolve away)."""
+    slug = _SLUG_UNSAFE.sub("-", value.strip().strip("/")).strip("-")
+    return "" if set(slug) <= {"."} else slug
 
 
 def _lead(rendered: RenderedText) -> str:

@@ -170,7 +170,7 @@ def _keep_top(out: RelatedLists, start: int, combined: np.ndarray, text_sim: np.
         take = min(len(row) - 1, k + 8)
         candidates = np.argpartition(-row, take - 1)[:take] if take < len(row) else np.arange(
             len(row))
-        candidates = candidates[np.isfinite(row[candidates])]
+        candidates = candidates[row[candidates] > 0]  # nothing in common: not related
         order = np.lexsort((slug_rank[candidates], -np.round(row[candidates], 6)))
         chosen = candidates[order][:k]
         i = start + offset

@@ -7,6 +7,7 @@ and no English stemmer mangles French words. The query side searches both.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from whoosh.analysis import (
@@ -18,6 +19,7 @@ from whoosh.analysis import (
     StopFilter,
 )
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
 from .posts import Post
@@ -30,6 +32,16 @@ ENGLISH_TEXT_FIELDS = ("title", "excerpt", "body", "categories", "labels")
 OTHER_TEXT_FIELDS = ("title_intl", "body_intl")
 
 
+# functools.lru_cache is thread-safe; Whoosh's own stem cache (lfu_cache) is not, and
+# gunicorn's gthread workers analyse queries and snippets on several threads at once.
+_stem_cache = lru_cache(maxsize=200_000)(stem)
+
+
+def cached_stem(word: str) -> str:
+    """Porter stem of a word, cached (a plain function so Whoosh can pickle the schema)."""
+    return _stem_cache(word)
+
+
 def english_analyzer() -> Analyzer:
     """Tokenize, lowercase, fold accents, drop English stop words, stem (Porter)."""
     return (
@@ -37,7 +49,7 @@ def english_analyzer() -> Analyzer:
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | StopFilter()
-        | StemFilter(cachesize=100_000)
+        | StemFilter(stemfn=cached_stem, cachesize=None)
     )
 
 
@@ -63,7 +75,8 @@ def build_schema() -> Schema:
         category=KEYWORD(**facet),
         tag=KEYWORD(**facet),
         author=KEYWORD(**facet),
-        date=DATETIME(sortable=True),
+        date=DATETIME(),
+        published=NUMERIC(sortable=True, bits=64, signed=True),
         featured=BOOLEAN(),
         trending=BOOLEAN(),
         reading_time=NUMERIC(),
@@ -91,6 +104,8 @@ def post_to_document(post: Post) -> dict[str, Any]:
         "trending": post.trending,
         "reading_time": post.reading_time,
         "lang": post.lang,
+        # Browsing sorts on this: undated posts get the smallest value and come last.
+        "published": int(post.date.timestamp()) if post.date else -(2**62),
     }
     if post.lang == "en":
         document.update(title=post.title, excerpt=post.excerpt, body=post.body_text)

@@ -79,7 +79,7 @@ def prune_builds(index_dir: Path, keep: int, grace_seconds: float) -> list[Path]
     """
     current = current_build_dir(index_dir)
     builds = sorted(
-        (p for p in (index_dir / BUILDS_DIR).glob("*") if p.is_dir()
+        (p.resolve() for p in (index_dir / BUILDS_DIR).glob("*") if p.is_dir()
          and not p.name.startswith(TMP_PREFIX)),
         key=lambda p: p.name,
     )

@@ -56,7 +56,9 @@ def as_int(value: Any, field: str) -> int | None:
     if isinstance(value, bool):
         raise ValueError(f"{field} must be a number, not a boolean")
     if isinstance(value, (int, float)):
-        return max(0, int(value))
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{field} must be a finite number")
+        return max(0, min(int(value), 1_000_000))
     if isinstance(value, str):
         match = re.match(r"\s*(\d{1,6})", value)
         if match:
@@ -101,7 +103,10 @@ def as_datetime(value: Any, field: str) -> dt.datetime | None:
         raise ValueError(f"{field} must be a date, not {type(value).__name__}")
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(f"{field} is out of range: {value!r:.40}") from None
 
 
 def _parse_date_text(text: str, field: str) -> dt.datetime:

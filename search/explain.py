@@ -43,7 +43,9 @@ def _summary(shared: list[dict[str, str]], tags: list[str], text: float) -> str:
     if tags:
         more = f" and {len(tags) - 1} more" if len(tags) > 1 else ""
         parts.append(f"tagged “{tags[0]}”{more}")
-    if text >= _TEXT_REASON_FROM or not parts:
+    if text >= _TEXT_REASON_FROM:
         parts.append("similar wording")
+    elif not parts:
+        parts.append("a few words in common")
     sentence = "; ".join(parts)
     return sentence[0].upper() + sentence[1:]

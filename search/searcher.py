@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh.collectors import TimeLimit, TimeLimitCollector
-from whoosh.query import AndNot, Every, Or, Query, Require, Term
+from whoosh.query import AndNot, Every, Not, Or, Query, Require, Term
 from whoosh.sorting import Count, FieldFacet
 
 from index.errors import BuildCorrupt, IndexNotBuilt
@@ -61,6 +61,7 @@ class Searcher:
         self.max_results_window = max_results_window
         self._loaded: LoadedBuild | None = None
         self._failed: Path | None = None
+        self._failure: BuildCorrupt | None = None
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._retired: list[tuple[float, LoadedBuild]] = []
@@ -105,16 +106,19 @@ class Searcher:
                 return self._loaded
             if target is None or not target.is_dir():
                 raise IndexNotBuilt(self.index_dir)
+            if target == self._failed and self._failure is not None:
+                raise self._failure  # checked once; not re-read on every request
             try:
                 fresh = LoadedBuild(target)
                 self._retire(self._loaded)
                 self._loaded = fresh
             except Exception as exc:
                 self._failed = target
+                self._failure = exc if isinstance(exc, BuildCorrupt) else BuildCorrupt(
+                    target, str(exc))
                 log.error("cannot open build %s: %s", target, exc)
                 if self._loaded is None:
-                    raise exc if isinstance(exc, BuildCorrupt) else BuildCorrupt(
-                        target, str(exc)) from exc
+                    raise self._failure from exc
             return self._loaded
 
     def search(self, request: SearchRequest, now: dt.datetime | None = None) -> SearchPage:
@@ -126,7 +130,9 @@ class Searcher:
                 "page", f"page × per_page must stay within {self.max_results_window} results")
         parsed = loaded.queries.parse(request.q) if request.q.strip() else None
         page = self._run(loaded, parsed, request, now)
-        if page.total == 0 and parsed is not None and not parsed.fallback:
+        excludes = parsed is not None and any(
+            isinstance(q, (Not, AndNot)) for q in _walk(parsed.query))
+        if page.total == 0 and parsed is not None and not parsed.fallback and not excludes:
             any_word = ParsedQuery(parsed.text, loaded.queries.plain_words(parsed.text), True)
             if not any_word.is_empty and str(any_word.query) != str(parsed.query):
                 retry = self._run(loaded, any_word, request, now)
@@ -169,7 +175,7 @@ class Searcher:
         """Run a query for its top `limit` hits and the category counts of all matches."""
         searcher = loaded.searcher()
         collector = searcher.collector(
-            limit=limit, sortedby="date" if browse else None, reverse=browse,
+            limit=limit, sortedby="published" if browse else None, reverse=browse,
             groupedby={"categories": FieldFacet("category", allow_overlap=True)}, maptype=Count,
         )
         # Thread timer, not SIGALRM: gunicorn gthread workers search outside the main thread.
@@ -241,6 +247,13 @@ class Searcher:
         if loaded.posts[row]["slug"] != ref:
             raise PostMoved(ref, loaded.posts[row]["slug"])
         return row
+
+
+def _walk(query: Query):
+    """Every node of a query tree."""
+    yield query
+    for child in query.children():
+        yield from _walk(child)
 
 
 def _any_of(field: str, values: list[str]) -> Query | None:

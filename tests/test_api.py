@@ -158,3 +158,47 @@ def test_a_new_build_is_served_without_restarting(tmp_path: Path) -> None:
 def test_the_search_page_is_served(client) -> None:
     with client.get("/") as response:
         assert response.status_code == 200 and b"postsearch" in response.data
+
+
+def test_alias_redirect_keeps_the_query_string_and_ignores_host(client) -> None:
+    """Query keys must never become url_for arguments (they gave 500s and Host-based
+    absolute redirects)."""
+    for query in ("ref=x", "endpoint=x", "_external=1", "_scheme=ftp", "limit=2"):
+        response = client.get(f"/api/posts/old/flask-blueprints?{query}",
+                              headers={"Host": "evil.example"})
+        assert response.status_code == 301
+        assert response.headers["Location"] == (
+            f"/api/posts/flask-blueprints-for-larger-apps?{query}")
+        assert response.get_json()["error"]["code"] == "moved_permanently"
+
+
+@pytest.mark.parametrize("value", ["%C2%B2", "%D9%A3", "1e3", "%2B5", "5x"])
+def test_non_ascii_or_odd_digits_are_400(client, value: str) -> None:
+    for path in (f"/api/search?page={value}", f"/api/search?per_page={value}",
+                 f"/api/posts/sourdough-bread-for-beginners/related?limit={value}"):
+        assert client.get(path).status_code == 400, path
+
+
+def test_huge_per_page_is_capped_not_refused(client) -> None:
+    assert client.get("/api/search?per_page=1000000000").get_json()["per_page"] == 50
+
+
+@pytest.mark.parametrize("template", ["/{title}/{slug}", "/{slug}/{0}", "/{slug}{", "/x/"])
+def test_bad_permalink_templates_fail_at_startup(template: str) -> None:
+    with pytest.raises(ValueError, match="PERMALINK"):
+        create_app({"PERMALINK": template})
+
+
+def test_undated_posts_get_a_clean_dated_permalink(tmp_path: Path) -> None:
+    write_post(tmp_path / "posts", "x.md", {"title": "No date"}, "words")
+    build(tmp_path / "posts", tmp_path / "index")
+    app = create_app({"INDEX_DIR": str(tmp_path / "index"),
+                      "PERMALINK": "/{year}/{month}/{day}/{slug}/"})
+    body = app.test_client().get("/api/search?q=words").get_json()
+    assert body["results"][0]["url"] == "/x/"
+    app.extensions["postsearch.searcher"].close()
+
+
+def test_default_limits_above_the_maximum_are_refused() -> None:
+    with pytest.raises(ValueError, match="DEFAULT_PER_PAGE"):
+        create_app({"DEFAULT_PER_PAGE": 80, "MAX_PER_PAGE": 50})

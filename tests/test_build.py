@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import BuildOptions, NothingToBuild, ReindexLocked, build
+from index import BuildOptions, NothingToBuild, PostsSkipped, ReindexLocked, build
 from index.errors import BuildCorrupt
 from index.manifest import verify_build
 from index.store import current_build_dir, writer_lock
@@ -178,3 +178,39 @@ def test_killed_reindex_leaves_the_served_build_intact(tmp_path: Path) -> None:
     after = build(SAMPLE_POSTS, index_dir, BuildOptions(full=True))
     assert after.changed
     assert not [p for p in builds.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_pruning_never_deletes_the_current_build_with_a_relative_index_dir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    posts = small_corpus(Path("posts"))
+    options = BuildOptions(full=True, keep_builds=2, grace_seconds=0)
+    dirs = [build(posts, Path("idx"), options).build_dir for _ in range(3)]
+    older = dirs[1]  # still kept: one of the newest two
+    link = Path("idx") / "current"
+    link.unlink()
+    link.symlink_to(Path("builds") / older.name)  # an operator rolled back
+    again = build(posts, Path("idx"), BuildOptions(keep_builds=1, grace_seconds=0))
+    assert again.mode == "unchanged"
+    assert (Path("idx") / "builds" / older.name / "manifest.json").is_file()
+
+
+def test_strict_mode_publishes_nothing_when_a_post_is_skipped(tmp_path: Path) -> None:
+    posts, index_dir = small_corpus(tmp_path / "posts"), tmp_path / "index"
+    (posts / "broken.md").unlink()
+    first = build(posts, index_dir)
+    (posts / "broken.md").write_text("---\ntitle: [oops\n---\n", encoding="utf-8")
+    write_post(posts, "new.md", {"title": "New"}, "words")
+    with pytest.raises(PostsSkipped, match="broken.md"):
+        build(posts, index_dir, BuildOptions(strict=True))
+    assert current_build_dir(index_dir) == first.build_dir
+
+
+@pytest.mark.parametrize("front", [{"title": "X", "readingTime": float("inf")},
+                                   {"title": "X", "date": "0001-01-01T00:00:00+01:00"},
+                                   {"title": "X", "date": "9999-12-31T23:59:59-01:00"}])
+def test_out_of_range_values_skip_the_post_not_the_build(tmp_path: Path, front: dict) -> None:
+    write_post(tmp_path / "posts", "ok.md", {"title": "Fine"}, "words")
+    write_post(tmp_path / "posts", "bad.md", front, "words")
+    result = build(tmp_path / "posts", tmp_path / "index")
+    assert result.indexed == 1 and [e.path for e in result.skipped] == ["bad.md"]

@@ -84,3 +84,12 @@ def test_every_command_has_help() -> None:
         result = run(*command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.stdout
     assert "Example:" in run("reindex", "--help").stdout
+
+
+@pytest.mark.parametrize("env", [{"POSTSEARCH_KEEP_BUILDS": "abc"},
+                                 {"POSTSEARCH_KEEP_BUILDS": "0"},
+                                 {"POSTSEARCH_PERMALINK": "/posts/"}])
+def test_bad_configuration_is_a_usage_error(posts: Path, tmp_path: Path,
+                                            env: dict[str, str]) -> None:
+    result = run("reindex", "--posts", str(posts), "--index", str(tmp_path / "ix"), env=env)
+    assert result.exit_code == 2 and "bad configuration" in result.stderr

@@ -72,9 +72,11 @@ def test_self_drafts_and_scheduled_posts_never_appear(searcher: Searcher) -> Non
     assert "future" in related_slugs(searcher, "target", 20, now=later)
 
 
-def test_limit_is_honoured_and_lists_fill_up(searcher: Searcher) -> None:
+def test_limit_is_honoured_and_unrelated_posts_are_left_out(searcher: Searcher) -> None:
     assert len(related_slugs(searcher, "target", 2)) == 2
-    assert len(related_slugs(searcher, "target", 20)) == 9  # every other visible post
+    # The fillers share no word, category or tag with the target: they are not related.
+    assert related_slugs(searcher, "target", 20) == ["niche-mate", "general-mate", "loner"]
+    assert all(r.score > 0 for r in searcher.related("filler0", 20).results)
 
 
 def test_post_without_taxonomy_still_gets_text_similar_posts(searcher: Searcher) -> None:

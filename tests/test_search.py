@@ -195,3 +195,18 @@ def test_no_fallback_is_claimed_when_the_retry_finds_nothing_too(
 
 def test_browsing_has_no_relevance_score(zoo_searcher: Searcher) -> None:
     assert {hit.score for hit in zoo_searcher.search(SearchRequest()).hits} == {0.0}
+
+
+def test_a_query_with_not_never_falls_back_to_matching_the_excluded_word(
+        zoo_searcher: Searcher) -> None:
+    page = zoo_searcher.search(SearchRequest(q="zeppelin AND NOT raccoon"))
+    assert page.total == 0 and page.fallback is None
+
+
+def test_undated_posts_come_last_when_browsing(tmp_path: Path) -> None:
+    write_post(tmp_path / "p", "undated.md", {"title": "Undated"}, "text")
+    write_post(tmp_path / "p", "old.md", {"title": "Old", "date": "2001-01-01"}, "text")
+    write_post(tmp_path / "p", "new.md", {"title": "New", "date": "2024-01-01"}, "text")
+    build(tmp_path / "p", tmp_path / "i")
+    with Searcher(tmp_path / "i") as searcher:
+        assert slugs(searcher, "") == ["new", "old", "undated"]
