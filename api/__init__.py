@@ -10,8 +10,10 @@ from flask import Flask
 
 from search import Searcher
 
+from .admin import admin
 from .config import check_settings, defaults, from_environment
 from .errors import register_error_handlers
+from .limits import install_rate_limits
 from .routes import bp
 
 
@@ -35,5 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         max_results_window=int(app.config["MAX_RESULTS_WINDOW"]),
     )
     register_error_handlers(app)
+    install_rate_limits(app)
     app.register_blueprint(bp)
+    app.register_blueprint(admin)
     return app

@@ -14,6 +14,8 @@ import click
 
 from index import BuildOptions, NothingToBuild, PostsSkipped, ReindexLocked, build
 from index.build import BuildResult
+from index.errors import NoBuildToRollBackTo
+from index.store import rollback_build, writer_lock
 
 from .config import check_settings, from_environment
 
@@ -69,11 +71,7 @@ def reindex(posts_dir: Path | None, index_dir: Path | None, full: bool, wait_sec
 
         postsearch reindex --posts data/posts --index data/build
     """
-    try:
-        settings = from_environment()
-        check_settings(settings)
-    except ValueError as exc:
-        raise click.UsageError(f"bad configuration: {exc}") from None
+    settings = _settings()
     posts_dir = posts_dir or Path(settings["POSTS_DIR"])
     index_dir = index_dir or Path(settings["INDEX_DIR"])
     bars = _Bars(sys.stderr.isatty() if progress is None else progress)
@@ -97,6 +95,43 @@ def reindex(posts_dir: Path | None, index_dir: Path | None, full: bool, wait_sec
         click.echo(f"Error: --strict and {len(result.skipped)} post(s) could not be parsed; "
                    "the current index is unchanged", err=True)
         sys.exit(EXIT_NOTHING_BUILT)
+
+
+@main.command()
+@click.option("--index", "index_dir", type=click.Path(path_type=Path),
+              help="Index folder [default: POSTSEARCH_INDEX_DIR or data/build].")
+@click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=0.0,
+              show_default=True, help="Seconds to wait for a running reindex.")
+def rollback(index_dir: Path | None, wait_seconds: float) -> None:
+    """Serve the previous complete build again (workers switch on their next request).
+
+    The next reindex compares the posts with the build rolled back to, so fix or
+    revert the posts first.
+
+    Example:
+
+        postsearch rollback --index data/build
+    """
+    index_dir = index_dir or Path(_settings()["INDEX_DIR"])
+    try:
+        with writer_lock(index_dir, wait_seconds):
+            before, after = rollback_build(index_dir)
+    except ReindexLocked as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    except NoBuildToRollBackTo as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_NOTHING_BUILT)
+    click.echo(f"Rolled back from {before.name} to {after.name} in {index_dir}")
+
+
+def _settings() -> dict:
+    try:
+        settings = from_environment()
+        check_settings(settings)
+    except ValueError as exc:
+        raise click.UsageError(f"bad configuration: {exc}") from None
+    return settings
 
 
 def _report(result: BuildResult, index_dir: Path) -> None:

@@ -34,6 +34,9 @@ SETTINGS: dict[str, Setting] = {
     "MAX_RESULTS_WINDOW": Setting(1000, "Deepest result reachable by paging (page × per_page)."),
     "KEEP_BUILDS": Setting(3, "Builds kept on disk, the current one included."),
     "BUILD_GRACE_SECONDS": Setting(60.0, "Seconds an old build survives after being replaced."),
+    "ADMIN_TOKEN": Setting("", "Bearer token for POST /api/reindex; empty: no admin endpoints."),
+    "RATE_LIMIT": Setting("", "Per-client limit, e.g. `60/minute`; empty: no limit."),
+    "RATE_LIMIT_STORAGE": Setting("memory://", "Where rate-limit counts live (per worker)."),
 }
 
 ENV_PREFIX = "POSTSEARCH_"

@@ -43,5 +43,9 @@ class PostsSkipped(ServiceError):
     """Strict mode: some post files could not be parsed, so nothing was published."""
 
 
+class NoBuildToRollBackTo(ServiceError):
+    """`postsearch rollback` found no complete build older than the current one."""
+
+
 class ReindexLocked(ServiceError):
     """Another reindex holds the writer lock."""

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import ReindexLocked
+from .errors import BuildCorrupt, NoBuildToRollBackTo, ReindexLocked
 
 CURRENT_LINK = "current"
 BUILDS_DIR = "builds"
@@ -53,13 +53,41 @@ def publish_build(index_dir: Path, tmp_dir: Path, build_id: str) -> Path:
     final = index_dir / BUILDS_DIR / build_id
     os.rename(tmp_dir, final)
     _fsync_dir(final.parent)
+    _point_current(index_dir, build_id)
+    return final
+
+
+def _point_current(index_dir: Path, build_id: str) -> None:
+    """Swap the `current` link to builds/<build_id> atomically (symlink + rename)."""
     tmp_link = index_dir / f".{CURRENT_LINK}.{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         tmp_link.unlink()
     os.symlink(os.path.join(BUILDS_DIR, build_id), tmp_link)
     os.replace(tmp_link, index_dir / CURRENT_LINK)
     _fsync_dir(index_dir)
-    return final
+
+
+def rollback_build(index_dir: Path) -> tuple[Path, Path]:
+    """Point `current` at the newest complete build older than it; returns (from, to).
+
+    Raises NoBuildToRollBackTo when no older build passes its manifest check.
+    """
+    from .manifest import verify_build
+
+    current = current_build_dir(index_dir)
+    if current is None:
+        raise NoBuildToRollBackTo(f"no build is current in {index_dir}")
+    older = sorted((p for p in (index_dir / BUILDS_DIR).glob("*") if p.is_dir()
+                    and not p.name.startswith(TMP_PREFIX) and p.name < current.name),
+                   key=lambda p: p.name, reverse=True)
+    for candidate in older:
+        try:
+            verify_build(candidate)
+        except BuildCorrupt:
+            continue
+        _point_current(index_dir, candidate.name)
+        return current, candidate.resolve()
+    raise NoBuildToRollBackTo(f"no complete build older than {current.name} in {index_dir}")
 
 
 def remove_abandoned(index_dir: Path) -> list[Path]:
