@@ -88,6 +88,11 @@ def reindex(posts_dir: Path | None, index_dir: Path | None, full: bool, wait_sec
         bars.close()
         click.echo(f"Error: {exc}; the current index is unchanged", err=True)
         sys.exit(EXIT_NOTHING_BUILT)
+    except OSError as exc:  # disk full, permissions, ...: the half build was removed
+        bars.close()
+        click.echo(f"Error: cannot write the index in {index_dir}: {exc}; "
+                   "the current index is unchanged", err=True)
+        sys.exit(EXIT_NOTHING_BUILT)
     finally:
         bars.close()
     _report(result, index_dir)
@@ -135,6 +140,11 @@ def _settings() -> dict:
 
 
 def _report(result: BuildResult, index_dir: Path) -> None:
+    if result.recovered_lock_of:
+        click.echo(f"recovered the lock of an earlier reindex (pid {result.recovered_lock_of}) "
+                   "that stopped without releasing it", err=True)
+    for name in result.removed_abandoned:
+        click.echo(f"removed the unfinished build {name} it left behind", err=True)
     for error in result.skipped:
         click.echo(f"skipped {error.path}: {error.reason}", err=True)
     for dup in result.duplicates:

@@ -101,6 +101,8 @@ class BuildResult:
     modified: int = 0
     deleted: int = 0
     seconds: float = 0.0
+    recovered_lock_of: int | None = None  # pid of a reindex that died holding the lock
+    removed_abandoned: list[str] = field(default_factory=list)  # its half-written builds
 
     @property
     def changed(self) -> bool:
@@ -132,8 +134,8 @@ def build(posts_dir: Path, index_dir: Path, options: BuildOptions | None = None,
     progress = progress or _Silent()
     now = now or _utcnow()
     started = time.monotonic()
-    with writer_lock(index_dir, options.wait_seconds):
-        remove_abandoned(index_dir)
+    with writer_lock(index_dir, options.wait_seconds) as lock:
+        abandoned = remove_abandoned(index_dir)
         if not posts_dir.is_dir():
             raise NothingToBuild(f"posts folder {posts_dir} does not exist")
         current = current_build_dir(index_dir)
@@ -152,6 +154,8 @@ def build(posts_dir: Path, index_dir: Path, options: BuildOptions | None = None,
         if result is None:
             result = _build_full(posts_dir, index_dir, options, progress, now)
         prune_builds(index_dir, options.keep_builds, options.grace_seconds)
+    result.recovered_lock_of = lock.stale_pid
+    result.removed_abandoned = [p.name for p in abandoned]
     result.seconds = time.monotonic() - started
     return result
 

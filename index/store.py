@@ -19,6 +19,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BuildCorrupt, NoBuildToRollBackTo, ReindexLocked
@@ -121,12 +122,21 @@ def prune_builds(index_dir: Path, keep: int, grace_seconds: float) -> list[Path]
     return removed
 
 
+@dataclass
+class LockInfo:
+    """What taking the writer lock found: the pid of a holder that died holding it."""
+
+    stale_pid: int | None = None
+
+
 @contextlib.contextmanager
-def writer_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
+def writer_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[LockInfo]:
     """Hold the single-writer lock, waiting up to `wait_seconds`.
 
     flock is released by the kernel when its holder dies, so a killed reindex never
-    leaves a stale lock behind. Raises ReindexLocked if the lock stays taken.
+    blocks the next one; its pid stays in the lock file (a clean exit clears it), so
+    the next writer can say it recovered the lock. Raises ReindexLocked if the lock
+    stays taken.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
     path = index_dir / LOCK_FILE
@@ -149,10 +159,15 @@ def writer_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
                     ) from None
                 time.sleep(0.1)
         handle.seek(0)
+        previous = handle.read().strip()
+        info = LockInfo(int(previous) if previous.isdigit() else None)
+        handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
-        yield
+        yield info
+        handle.seek(0)
+        handle.truncate()  # a clean exit: nothing to recover next time
     finally:
         handle.close()
 

@@ -202,3 +202,22 @@ def test_undated_posts_get_a_clean_dated_permalink(tmp_path: Path) -> None:
 def test_default_limits_above_the_maximum_are_refused() -> None:
     with pytest.raises(ValueError, match="DEFAULT_PER_PAGE"):
         create_app({"DEFAULT_PER_PAGE": 80, "MAX_PER_PAGE": 50})
+
+
+def test_nothing_from_a_post_reaches_the_html_fields_unescaped(tmp_path: Path) -> None:
+    """`title_html` and `snippet` are the only HTML the API returns; hostile front matter
+    and bodies come out escaped (issue #5, output)."""
+    write_post(tmp_path / "posts", "evil.md", {
+        "title": '"><img src=x onerror=alert(1)> evil', "excerpt": '" onmouseover="alert(1)',
+        "image": "javascript:alert(1)", "date": "2024-01-01"},
+        'The evil body says `<script>alert("x")</script>` and "onmouseover=alert(1)" evil.')
+    build(tmp_path / "posts", tmp_path / "index")
+    app = create_app({"INDEX_DIR": str(tmp_path / "index")})
+    try:
+        for q in ("evil", ""):
+            hit = app.test_client().get(f"/api/search?q={q}").get_json()["results"][0]
+            for html in (hit["title_html"], hit["snippet"]):
+                stripped = html.replace("<mark>", "").replace("</mark>", "")
+                assert "<" not in stripped and ">" not in stripped and '"' not in stripped
+    finally:
+        app.extensions["postsearch.searcher"].close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import resource
 import signal
 import subprocess
 import time
@@ -177,7 +178,29 @@ def test_killed_reindex_leaves_the_served_build_intact(tmp_path: Path) -> None:
         assert searcher.search(SearchRequest(q="sourdough")).total > 0
     after = build(SAMPLE_POSTS, index_dir, BuildOptions(full=True))
     assert after.changed
+    assert after.recovered_lock_of == process.pid  # said, not silently ignored
+    assert after.removed_abandoned and after.removed_abandoned[0].startswith(".tmp-")
     assert not [p for p in builds.iterdir() if p.name.startswith(".tmp-")]
+
+
+def _limit_file_size() -> None:
+    """In the child: files may not grow past 256 kB, as on a nearly full disk."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a kill
+    resource.setrlimit(resource.RLIMIT_FSIZE, (256_000, 256_000))
+
+
+def test_a_write_error_fails_cleanly_and_keeps_the_served_build(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    first = build(SAMPLE_POSTS, index_dir)
+    env = {**os.environ, "POSTSEARCH_INDEX_DIR": str(index_dir),
+           "POSTSEARCH_POSTS_DIR": str(shared_dir("data", "blogs", "18f", "posts"))}
+    result = subprocess.run([str(BIN / "postsearch"), "reindex"], env=env, capture_output=True,
+                            text=True, timeout=300, preexec_fn=_limit_file_size)
+    assert result.returncode == 1
+    assert "cannot write the index" in result.stderr and "Traceback" not in result.stderr
+    assert current_build_dir(index_dir) == first.build_dir
+    assert not [p for p in (index_dir / "builds").iterdir() if p.name.startswith(".tmp-")]
+    verify_build(first.build_dir)
 
 
 def test_pruning_never_deletes_the_current_build_with_a_relative_index_dir(
