@@ -21,8 +21,9 @@ def require_token() -> Any:
     if not token:
         return error_response(404, "not_found", "The requested URL was not found on the server.")
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
-                                                             token.encode()):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
         response = error_response(401, "unauthorized", "a valid bearer token is required")
         response.headers["WWW-Authenticate"] = 'Bearer realm="postsearch"'
         return response
@@ -37,10 +38,21 @@ def start_reindex() -> Any:
     if not isinstance(full, bool):
         return error_response(400, "invalid_parameter", "full must be true or false", "full")
     config = current_app.config
-    job = start_job(Path(config["POSTS_DIR"]), Path(config["INDEX_DIR"]), full,
-                    int(config["KEEP_BUILDS"]), float(config["BUILD_GRACE_SECONDS"]))
-    response = jsonify({"id": job["id"], "status": job["status"], "full": full,
-                        "status_url": f"/api/reindex/{job['id']}"})
+    job = start_job(
+        Path(config["POSTS_DIR"]),
+        Path(config["INDEX_DIR"]),
+        full,
+        int(config["KEEP_BUILDS"]),
+        float(config["BUILD_GRACE_SECONDS"]),
+    )
+    response = jsonify(
+        {
+            "id": job["id"],
+            "status": job["status"],
+            "full": full,
+            "status_url": f"/api/reindex/{job['id']}",
+        }
+    )
     response.status_code = 202
     response.headers["Location"] = f"/api/reindex/{job['id']}"
     return response

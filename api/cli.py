@@ -53,18 +53,41 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--posts", "posts_dir", type=click.Path(path_type=Path),
-              help="Folder of posts [default: POSTSEARCH_POSTS_DIR or data/posts].")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path),
-              help="Index folder [default: POSTSEARCH_INDEX_DIR or data/build].")
+@click.option(
+    "--posts",
+    "posts_dir",
+    type=click.Path(path_type=Path),
+    help="Folder of posts [default: POSTSEARCH_POSTS_DIR or data/posts].",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    help="Index folder [default: POSTSEARCH_INDEX_DIR or data/build].",
+)
 @click.option("--full", is_flag=True, help="Rebuild even when no post changed.")
-@click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=0.0,
-              show_default=True, help="Seconds to wait for another running reindex.")
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another running reindex.",
+)
 @click.option("--strict", is_flag=True, help="Fail (exit 1) when any post cannot be parsed.")
-@click.option("--progress/--no-progress", default=None,
-              help="Show progress bars [default: when stderr is a terminal].")
-def reindex(posts_dir: Path | None, index_dir: Path | None, full: bool, wait_seconds: float,
-            strict: bool, progress: bool | None) -> None:
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show progress bars [default: when stderr is a terminal].",
+)
+def reindex(
+    posts_dir: Path | None,
+    index_dir: Path | None,
+    full: bool,
+    wait_seconds: float,
+    strict: bool,
+    progress: bool | None,
+) -> None:
     """Parse every post, build a new index and publish it atomically.
 
     Example:
@@ -75,9 +98,13 @@ def reindex(posts_dir: Path | None, index_dir: Path | None, full: bool, wait_sec
     posts_dir = posts_dir or Path(settings["POSTS_DIR"])
     index_dir = index_dir or Path(settings["INDEX_DIR"])
     bars = _Bars(sys.stderr.isatty() if progress is None else progress)
-    options = BuildOptions(full=full, strict=strict, wait_seconds=wait_seconds,
-                           keep_builds=int(settings["KEEP_BUILDS"]),
-                           grace_seconds=float(settings["BUILD_GRACE_SECONDS"]))
+    options = BuildOptions(
+        full=full,
+        strict=strict,
+        wait_seconds=wait_seconds,
+        keep_builds=int(settings["KEEP_BUILDS"]),
+        grace_seconds=float(settings["BUILD_GRACE_SECONDS"]),
+    )
     try:
         result = build(posts_dir, index_dir, options, progress=bars)
     except ReindexLocked as exc:
@@ -90,23 +117,38 @@ def reindex(posts_dir: Path | None, index_dir: Path | None, full: bool, wait_sec
         sys.exit(EXIT_NOTHING_BUILT)
     except OSError as exc:  # disk full, permissions, ...: the half build was removed
         bars.close()
-        click.echo(f"Error: cannot write the index in {index_dir}: {exc}; "
-                   "the current index is unchanged", err=True)
+        click.echo(
+            f"Error: cannot write the index in {index_dir}: {exc}; the current index is unchanged",
+            err=True,
+        )
         sys.exit(EXIT_NOTHING_BUILT)
     finally:
         bars.close()
     _report(result, index_dir)
     if strict and result.skipped:
-        click.echo(f"Error: --strict and {len(result.skipped)} post(s) could not be parsed; "
-                   "the current index is unchanged", err=True)
+        click.echo(
+            f"Error: --strict and {len(result.skipped)} post(s) could not be parsed; "
+            "the current index is unchanged",
+            err=True,
+        )
         sys.exit(EXIT_NOTHING_BUILT)
 
 
 @main.command()
-@click.option("--index", "index_dir", type=click.Path(path_type=Path),
-              help="Index folder [default: POSTSEARCH_INDEX_DIR or data/build].")
-@click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=0.0,
-              show_default=True, help="Seconds to wait for a running reindex.")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    help="Index folder [default: POSTSEARCH_INDEX_DIR or data/build].",
+)
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for a running reindex.",
+)
 def rollback(index_dir: Path | None, wait_seconds: float) -> None:
     """Serve the previous complete build again (workers switch on their next request).
 
@@ -141,15 +183,21 @@ def _settings() -> dict:
 
 def _report(result: BuildResult, index_dir: Path) -> None:
     if result.recovered_lock_of:
-        click.echo(f"recovered the lock of an earlier reindex (pid {result.recovered_lock_of}) "
-                   "that stopped without releasing it", err=True)
+        click.echo(
+            f"recovered the lock of an earlier reindex (pid {result.recovered_lock_of}) "
+            "that stopped without releasing it",
+            err=True,
+        )
     for name in result.removed_abandoned:
         click.echo(f"removed the unfinished build {name} it left behind", err=True)
     for error in result.skipped:
         click.echo(f"skipped {error.path}: {error.reason}", err=True)
     for dup in result.duplicates:
-        click.echo(f"duplicate slug {dup.slug!r}: {dup.path} renamed to {dup.renamed_to!r} "
-                   f"({dup.kept_by} keeps it)", err=True)
+        click.echo(
+            f"duplicate slug {dup.slug!r}: {dup.path} renamed to {dup.renamed_to!r} "
+            f"({dup.kept_by} keeps it)",
+            err=True,
+        )
     rate = result.files / result.seconds if result.seconds else 0.0
     if result.changed:
         head = f"Built {result.build_id} in {index_dir}"

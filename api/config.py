@@ -24,8 +24,9 @@ class Setting(NamedTuple):
 SETTINGS: dict[str, Setting] = {
     "POSTS_DIR": Setting("data/posts", "Folder of Markdown posts that `postsearch reindex` reads."),
     "INDEX_DIR": Setting("data/build", "Folder holding the builds and the `current` link."),
-    "PERMALINK": Setting("/posts/{slug}",
-                         "URL of a post in results; fields {slug}, {year}, {month}, {day}."),
+    "PERMALINK": Setting(
+        "/posts/{slug}", "URL of a post in results; fields {slug}, {year}, {month}, {day}."
+    ),
     "DEFAULT_PER_PAGE": Setting(10, "Search results per page when `per_page` is not given."),
     "MAX_PER_PAGE": Setting(50, "Largest `per_page` served; larger values are capped."),
     "DEFAULT_RELATED_LIMIT": Setting(5, "Related posts returned when `limit` is not given."),
@@ -76,12 +77,20 @@ PERMALINK_FIELDS = {"slug", "year", "month", "day"}
 def check_settings(values: Mapping[str, Any]) -> None:
     """Fail at startup on a setting the service cannot work with. Raises ValueError."""
     check_permalink(values["PERMALINK"])
-    for name in ("DEFAULT_PER_PAGE", "MAX_PER_PAGE", "DEFAULT_RELATED_LIMIT",
-                 "MAX_RELATED_LIMIT", "MAX_RESULTS_WINDOW", "KEEP_BUILDS"):
+    for name in (
+        "DEFAULT_PER_PAGE",
+        "MAX_PER_PAGE",
+        "DEFAULT_RELATED_LIMIT",
+        "MAX_RELATED_LIMIT",
+        "MAX_RESULTS_WINDOW",
+        "KEEP_BUILDS",
+    ):
         if int(values[name]) < 1:
             raise ValueError(f"{name} must be at least 1")
-    for default, maximum in (("DEFAULT_PER_PAGE", "MAX_PER_PAGE"),
-                             ("DEFAULT_RELATED_LIMIT", "MAX_RELATED_LIMIT")):
+    for default, maximum in (
+        ("DEFAULT_PER_PAGE", "MAX_PER_PAGE"),
+        ("DEFAULT_RELATED_LIMIT", "MAX_RELATED_LIMIT"),
+    ):
         if int(values[default]) > int(values[maximum]):
             raise ValueError(f"{default} must not exceed {maximum}")
 
@@ -89,13 +98,14 @@ def check_settings(values: Mapping[str, Any]) -> None:
 def check_permalink(template: str) -> None:
     """A permalink must name {slug} and may use only {year}, {month} and {day} besides."""
     try:
-        fields = {name for _, name, _, _ in string.Formatter().parse(template)
-                  if name is not None}
+        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
     except ValueError as exc:
         raise ValueError(f"PERMALINK is not a valid template: {exc}") from None
     if "slug" not in fields:
         raise ValueError("PERMALINK must contain {slug}")
     unknown = fields - PERMALINK_FIELDS
     if unknown:
-        raise ValueError(f"PERMALINK may only use {{slug}}, {{year}}, {{month}}, {{day}}; "
-                         f"not {', '.join(sorted(unknown))}")
+        raise ValueError(
+            f"PERMALINK may only use {{slug}}, {{year}}, {{month}}, {{day}}; "
+            f"not {', '.join(sorted(unknown))}"
+        )

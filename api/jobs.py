@@ -23,22 +23,36 @@ JOBS_DIR = "jobs"
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def start_job(posts_dir: Path, index_dir: Path, full: bool, keep_builds: int,
-              grace_seconds: float) -> dict[str, Any]:
+def start_job(
+    posts_dir: Path, index_dir: Path, full: bool, keep_builds: int, grace_seconds: float
+) -> dict[str, Any]:
     """Record a queued job and start its runner process; returns the job record."""
-    job = {"id": uuid.uuid4().hex, "status": "queued", "full": full, "created_at": _now(),
-           "posts_dir": str(posts_dir.resolve()), "index_dir": str(index_dir.resolve()),
-           "keep_builds": keep_builds, "grace_seconds": grace_seconds}
+    job = {
+        "id": uuid.uuid4().hex,
+        "status": "queued",
+        "full": full,
+        "created_at": _now(),
+        "posts_dir": str(posts_dir.resolve()),
+        "index_dir": str(index_dir.resolve()),
+        "keep_builds": keep_builds,
+        "grace_seconds": grace_seconds,
+    }
     path = _job_path(index_dir, job["id"])
     path.parent.mkdir(parents=True, exist_ok=True)
     _write(path, job)
     with (path.with_suffix(".log")).open("ab") as log:
         # The runner forks once more and its first process exits at once, so the
         # worker reaps it now and the build itself belongs to init, not to the worker.
-        subprocess.run([sys.executable, "-m", "api.jobs", str(path)], stdout=log,
-                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                       start_new_session=True, cwd=Path(__file__).resolve().parents[1],
-                       check=True, timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "api.jobs", str(path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=Path(__file__).resolve().parents[1],
+            check=True,
+            timeout=60,
+        )
     return job
 
 
@@ -60,8 +74,12 @@ def run_job(path: Path) -> int:
     job = json.loads(path.read_text(encoding="utf-8"))
     job.update(status="running", started_at=_now(), pid=os.getpid())
     _write(path, job)
-    options = BuildOptions(full=job["full"], keep_builds=job["keep_builds"],
-                           grace_seconds=job["grace_seconds"], wait_seconds=600)
+    options = BuildOptions(
+        full=job["full"],
+        keep_builds=job["keep_builds"],
+        grace_seconds=job["grace_seconds"],
+        wait_seconds=600,
+    )
     try:
         result = build(Path(job["posts_dir"]), Path(job["index_dir"]), options)
     except (NothingToBuild, PostsSkipped, ReindexLocked) as exc:
@@ -71,10 +89,17 @@ def run_job(path: Path) -> int:
         _write(path, job)
         raise
     else:
-        job.update(status="succeeded", result={
-            "build_id": result.build_id, "mode": result.mode, "indexed": result.indexed,
-            "drafts": result.drafts, "skipped": len(result.skipped),
-            "seconds": round(result.seconds, 3)})
+        job.update(
+            status="succeeded",
+            result={
+                "build_id": result.build_id,
+                "mode": result.mode,
+                "indexed": result.indexed,
+                "drafts": result.drafts,
+                "skipped": len(result.skipped),
+                "seconds": round(result.seconds, 3),
+            },
+        )
     job["finished_at"] = _now()
     _write(path, job)
     return 0 if job["status"] == "succeeded" else 1

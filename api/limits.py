@@ -25,9 +25,14 @@ def install_rate_limits(app: Flask) -> Limiter | None:
     except ValueError as exc:
         raise ValueError(f"RATE_LIMIT {rule!r} is not a rate limit: {exc}") from None
     # One budget per client across all endpoints (application limits), not per route.
-    limiter = Limiter(get_remote_address, app=app, application_limits=[rule],
-                      storage_uri=app.config["RATE_LIMIT_STORAGE"],
-                      application_limits_exempt_when=_is_health_check, headers_enabled=True)
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        application_limits=[rule],
+        storage_uri=app.config["RATE_LIMIT_STORAGE"],
+        application_limits_exempt_when=_is_health_check,
+        headers_enabled=True,
+    )
     return limiter
 
 

@@ -27,7 +27,8 @@ def _url(post: dict[str, Any]) -> str:
     """The post's public URL from the PERMALINK template (date parts empty when undated)."""
     date = post.get("date") or ""
     url = current_app.config["PERMALINK"].format(
-        slug=quote(post["slug"], safe=""), year=date[:4], month=date[5:7], day=date[8:10])
+        slug=quote(post["slug"], safe=""), year=date[:4], month=date[5:7], day=date[8:10]
+    )
     return _REPEATED_SLASHES.sub("/", url)
 
 
@@ -73,11 +74,21 @@ def healthz() -> Any:
         stats = _searcher().stats()
     except (IndexNotBuilt, BuildCorrupt) as exc:
         code = "index_not_built" if isinstance(exc, IndexNotBuilt) else "build_unavailable"
-        body = {"status": "unavailable", "build_id": None, "posts": 0,
-                **error_body(503, code, str(exc))}
+        body = {
+            "status": "unavailable",
+            "build_id": None,
+            "posts": 0,
+            **error_body(503, code, str(exc)),
+        }
         return jsonify(body), 503
-    return jsonify({"status": "ok", "build_id": stats["build_id"], "posts": stats["posts"],
-                    "built_at": stats["created_at"]})
+    return jsonify(
+        {
+            "status": "ok",
+            "build_id": stats["build_id"],
+            "posts": stats["posts"],
+            "built_at": stats["created_at"],
+        }
+    )
 
 
 @bp.get("/")

@@ -56,9 +56,16 @@ def evaluate(blog: str) -> list[dict[str, object]]:
             rank = next((i + 1 for i, x in enumerate(ours) if x in wanted), None)
             reciprocal.append(1 / rank if rank else 0.0)
             covered += bool(wanted & set(ours[:10]))
-        rows.append({"variant": name, "recall@5": sum(recalls) / judged,
-                     "mrr": sum(reciprocal) / judged, "coverage@10": covered / judged,
-                     "posts_judged": judged, "seconds": seconds})
+        rows.append(
+            {
+                "variant": name,
+                "recall@5": sum(recalls) / judged,
+                "mrr": sum(reciprocal) / judged,
+                "coverage@10": covered / judged,
+                "posts_judged": judged,
+                "seconds": seconds,
+            }
+        )
     return rows
 
 
@@ -69,8 +76,10 @@ def main() -> None:
     rows = evaluate(args.blog)
     print(f"{'variant':<30} {'recall@5':>9} {'MRR':>7} {'cov@10':>7} {'s':>6}")
     for row in rows:
-        print(f"{row['variant']:<30} {row['recall@5']:>9.3f} {row['mrr']:>7.3f} "
-              f"{row['coverage@10']:>7.3f} {row['seconds']:>6.2f}")
+        print(
+            f"{row['variant']:<30} {row['recall@5']:>9.3f} {row['mrr']:>7.3f} "
+            f"{row['coverage@10']:>7.3f} {row['seconds']:>6.2f}"
+        )
     print(f"({rows[0]['posts_judged']} posts with author picks)")
 
 

@@ -20,10 +20,22 @@ from search import Searcher, SearchRequest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "blogs"
 QUERIES = [
-    "", "security", "design", "data", "open source", "user research", "cloud migration",
-    "accessibility testing", "how do agencies write plain language content for the public",
-    "api authentication tokens", "agile acquisition contracts", "\"user experience\"",
-    "mobile apps", "javascript", "analytics dashboard", "recruiting engineers",
+    "",
+    "security",
+    "design",
+    "data",
+    "open source",
+    "user research",
+    "cloud migration",
+    "accessibility testing",
+    "how do agencies write plain language content for the public",
+    "api authentication tokens",
+    "agile acquisition contracts",
+    '"user experience"',
+    "mobile apps",
+    "javascript",
+    "analytics dashboard",
+    "recruiting engineers",
 ]
 
 
@@ -50,10 +62,15 @@ def measure(blog: str, repeat: int) -> dict[str, float]:
                     t = time.perf_counter()
                     searcher.related(slug, 5)
                     related_ms.append((time.perf_counter() - t) * 1000)
-    return {"posts": result.indexed, "build_s": build_s, "posts_per_s": result.files / build_s,
-            "search_p50": statistics.median(search_ms), "search_p95": percentile(search_ms, .95),
-            "related_p50": statistics.median(related_ms),
-            "related_p95": percentile(related_ms, .95)}
+    return {
+        "posts": result.indexed,
+        "build_s": build_s,
+        "posts_per_s": result.files / build_s,
+        "search_p50": statistics.median(search_ms),
+        "search_p95": percentile(search_ms, 0.95),
+        "related_p50": statistics.median(related_ms),
+        "related_p95": percentile(related_ms, 0.95),
+    }
 
 
 def main() -> None:
@@ -61,13 +78,17 @@ def main() -> None:
     parser.add_argument("--blogs", nargs="+", default=["18f", "auth0", "digitalgov"])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    print(f"{'blog':<12} {'posts':>6} {'build s':>8} {'posts/s':>8} {'search p50':>11} "
-          f"{'p95 ms':>7} {'related p50':>12} {'p95 ms':>7}")
+    print(
+        f"{'blog':<12} {'posts':>6} {'build s':>8} {'posts/s':>8} {'search p50':>11} "
+        f"{'p95 ms':>7} {'related p50':>12} {'p95 ms':>7}"
+    )
     for blog in args.blogs:
         row = measure(blog, args.repeat)
-        print(f"{blog:<12} {row['posts']:>6} {row['build_s']:>8.1f} {row['posts_per_s']:>8.0f} "
-              f"{row['search_p50']:>11.1f} {row['search_p95']:>7.1f} "
-              f"{row['related_p50']:>12.3f} {row['related_p95']:>7.3f}")
+        print(
+            f"{blog:<12} {row['posts']:>6} {row['build_s']:>8.1f} {row['posts_per_s']:>8.0f} "
+            f"{row['search_p50']:>11.1f} {row['search_p95']:>7.1f} "
+            f"{row['related_p50']:>12.3f} {row['related_p95']:>7.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,18 @@ from .errors import (
 from .posts import Category, Post, load_posts, parse_post
 
 __all__ = [
-    "BuildCorrupt", "BuildOptions", "BuildResult", "Category", "IndexNotBuilt",
-    "NothingToBuild", "Post", "PostParseError", "PostsSkipped", "ReindexLocked", "ServiceError",
-    "build", "load_posts", "parse_post",
+    "BuildCorrupt",
+    "BuildOptions",
+    "BuildResult",
+    "Category",
+    "IndexNotBuilt",
+    "NothingToBuild",
+    "Post",
+    "PostParseError",
+    "PostsSkipped",
+    "ReindexLocked",
+    "ServiceError",
+    "build",
+    "load_posts",
+    "parse_post",
 ]

@@ -121,8 +121,13 @@ class Corpus:
     duplicates: list[DuplicateSlug] = field(default_factory=list)
 
 
-def build(posts_dir: Path, index_dir: Path, options: BuildOptions | None = None,
-          progress: Progress | None = None, now: dt.datetime | None = None) -> BuildResult:
+def build(
+    posts_dir: Path,
+    index_dir: Path,
+    options: BuildOptions | None = None,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> BuildResult:
     """Bring the index under `index_dir` up to date with `posts_dir` and publish it.
 
     Raises NothingToBuild when no post can be indexed, ReindexLocked when another
@@ -147,8 +152,9 @@ def build(posts_dir: Path, index_dir: Path, options: BuildOptions | None = None,
                 result = _unchanged(current, previous, now)
             else:
                 try:
-                    result = build_incrementally(posts_dir, index_dir, current, previous,
-                                                 changes, options, progress, now)
+                    result = build_incrementally(
+                        posts_dir, index_dir, current, previous, changes, options, progress, now
+                    )
                 except NeedsFullBuild:
                     result = None
         if result is None:
@@ -160,8 +166,9 @@ def build(posts_dir: Path, index_dir: Path, options: BuildOptions | None = None,
     return result
 
 
-def _reusable_manifest(current: Path | None, posts_dir: Path,
-                       options: BuildOptions) -> dict[str, Any] | None:
+def _reusable_manifest(
+    current: Path | None, posts_dir: Path, options: BuildOptions
+) -> dict[str, Any] | None:
     """The current build's manifest if it was made from this folder with these settings."""
     if current is None:
         return None
@@ -176,15 +183,26 @@ def _reusable_manifest(current: Path | None, posts_dir: Path,
 
 def _unchanged(current: Path, manifest: dict[str, Any], now: dt.datetime) -> BuildResult:
     counts = manifest["counts"]
-    skipped = [PostParseError(path, entry.get("reason", ""))
-               for path, entry in manifest["files"].items() if entry["state"] == "skipped"]
-    return BuildResult(build_id=current.name, build_dir=current, mode="unchanged",
-                       files=counts["files"], indexed=counts["indexed"], drafts=counts["drafts"],
-                       scheduled=_scheduled_count(manifest, now), skipped=skipped)
+    skipped = [
+        PostParseError(path, entry.get("reason", ""))
+        for path, entry in manifest["files"].items()
+        if entry["state"] == "skipped"
+    ]
+    return BuildResult(
+        build_id=current.name,
+        build_dir=current,
+        mode="unchanged",
+        files=counts["files"],
+        indexed=counts["indexed"],
+        drafts=counts["drafts"],
+        scheduled=_scheduled_count(manifest, now),
+        skipped=skipped,
+    )
 
 
-def _build_full(posts_dir: Path, index_dir: Path, options: BuildOptions, progress: Progress,
-                now: dt.datetime) -> BuildResult:
+def _build_full(
+    posts_dir: Path, index_dir: Path, options: BuildOptions, progress: Progress, now: dt.datetime
+) -> BuildResult:
     names = [p.relative_to(posts_dir).as_posix() for p in find_post_files(posts_dir)]
     parsed, skipped, states = parse_files(posts_dir, names, progress)
     posts, duplicates = resolve_duplicate_slugs(parsed)
@@ -192,9 +210,13 @@ def _build_full(posts_dir: Path, index_dir: Path, options: BuildOptions, progres
     if not indexed:
         drafts = len(posts) - len(indexed)
         raise NothingToBuild(_nothing_reason(posts_dir, len(names), skipped, drafts))
-    corpus = Corpus(posts=posts, records=[post_record(p) for p in indexed],
-                    files=files_table(posts, skipped, states), skipped=skipped,
-                    duplicates=duplicates)
+    corpus = Corpus(
+        posts=posts,
+        records=[post_record(p) for p in indexed],
+        files=files_table(posts, skipped, states),
+        skipped=skipped,
+        duplicates=duplicates,
+    )
     build_id = new_build_id()
     tmp_dir = new_build_dir(index_dir, build_id)
     try:
@@ -208,18 +230,21 @@ def _build_full(posts_dir: Path, index_dir: Path, options: BuildOptions, progres
             model.save(tmp_dir)
         with _timed(timings, "related"):
             progress.stage("related", len(indexed))
-            compute_related(corpus.records, model.matrix, options.related,
-                            on_rows=progress.advance).save(tmp_dir)
+            compute_related(
+                corpus.records, model.matrix, options.related, on_rows=progress.advance
+            ).save(tmp_dir)
         extra = {"mode": "full", "drift": {"changed_since_full": 0}}
-        return publish(index_dir, tmp_dir, build_id, corpus, posts_dir, options, now, timings,
-                       extra)
+        return publish(
+            index_dir, tmp_dir, build_id, corpus, posts_dir, options, now, timings, extra
+        )
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
 
 
-def parse_files(posts_dir: Path, names: Sequence[str], progress: Progress
-                ) -> tuple[list[Post], list[PostParseError], dict[str, FileState]]:
+def parse_files(
+    posts_dir: Path, names: Sequence[str], progress: Progress
+) -> tuple[list[Post], list[PostParseError], dict[str, FileState]]:
     """Parse the named files; broken ones become errors. Each file is read once."""
     progress.stage("parse", len(names))
     posts: list[Post] = []
@@ -243,31 +268,48 @@ def parse_files(posts_dir: Path, names: Sequence[str], progress: Progress
     return posts, skipped, states
 
 
-def files_table(posts: Sequence[Post], skipped: Sequence[PostParseError],
-                states: dict[str, FileState]) -> dict[str, dict[str, Any]]:
+def files_table(
+    posts: Sequence[Post], skipped: Sequence[PostParseError], states: dict[str, FileState]
+) -> dict[str, dict[str, Any]]:
     """The manifest's per-file table: state, slug, size, mtime and SHA-256."""
     table: dict[str, dict[str, Any]] = {}
     for post in posts:
-        table[post.path] = {"state": "draft" if post.draft else "indexed", "slug": post.slug,
-                            **asdict(states[post.path])}
+        table[post.path] = {
+            "state": "draft" if post.draft else "indexed",
+            "slug": post.slug,
+            **asdict(states[post.path]),
+        }
     for error in skipped:
         if error.path in states:
-            table[error.path] = {"state": "skipped", "reason": error.reason,
-                                 **asdict(states[error.path])}
+            table[error.path] = {
+                "state": "skipped",
+                "reason": error.reason,
+                **asdict(states[error.path]),
+            }
     return dict(sorted(table.items()))
 
 
-def publish(index_dir: Path, tmp_dir: Path, build_id: str, corpus: Corpus, posts_dir: Path,
-            options: BuildOptions, now: dt.datetime, timings: dict[str, float],
-            extra: dict[str, Any]) -> BuildResult:
+def publish(
+    index_dir: Path,
+    tmp_dir: Path,
+    build_id: str,
+    corpus: Corpus,
+    posts_dir: Path,
+    options: BuildOptions,
+    now: dt.datetime,
+    timings: dict[str, float],
+    extra: dict[str, Any],
+) -> BuildResult:
     """Write the catalog and manifest, check the build, and make it current.
 
     Raises PostsSkipped (before anything is published) in strict mode.
     """
     skipped = [path for path, entry in corpus.files.items() if entry["state"] == "skipped"]
     if options.strict and skipped:
-        raise PostsSkipped(f"{len(skipped)} post file(s) could not be parsed "
-                           f"({', '.join(skipped[:3])}); nothing was published (--strict)")
+        raise PostsSkipped(
+            f"{len(skipped)} post file(s) could not be parsed "
+            f"({', '.join(skipped[:3])}); nothing was published (--strict)"
+        )
     save_catalog(corpus.records, tmp_dir)
     files = corpus.files
     states = [entry["state"] for entry in files.values()]
@@ -275,11 +317,18 @@ def publish(index_dir: Path, tmp_dir: Path, build_id: str, corpus: Corpus, posts
         "build_id": build_id,
         "created_at": _iso(_utcnow()),
         "posts_dir": str(posts_dir.resolve()),
-        "counts": {"files": len(files), "indexed": states.count("indexed"),
-                   "drafts": states.count("draft"), "skipped": states.count("skipped")},
+        "counts": {
+            "files": len(files),
+            "indexed": states.count("indexed"),
+            "drafts": states.count("draft"),
+            "skipped": states.count("skipped"),
+        },
         "files": files,
-        "scheduled": [{"slug": r["slug"], "date": r["date"]} for r in corpus.records
-                      if r["date"] and _after(r["date"], now)],
+        "scheduled": [
+            {"slug": r["slug"], "date": r["date"]}
+            for r in corpus.records
+            if r["date"] and _after(r["date"], now)
+        ],
         "duplicates": [asdict(d) for d in corpus.duplicates],
         "settings": settings_of(options),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
@@ -289,12 +338,20 @@ def publish(index_dir: Path, tmp_dir: Path, build_id: str, corpus: Corpus, posts
     verify_build(tmp_dir)
     final = publish_build(index_dir, tmp_dir, build_id)
     return BuildResult(
-        build_id=build_id, build_dir=final, mode=extra["mode"], files=len(files),
-        indexed=manifest["counts"]["indexed"], drafts=manifest["counts"]["drafts"],
+        build_id=build_id,
+        build_dir=final,
+        mode=extra["mode"],
+        files=len(files),
+        indexed=manifest["counts"]["indexed"],
+        drafts=manifest["counts"]["drafts"],
         scheduled=len(manifest["scheduled"]),
-        skipped=[PostParseError(path, e["reason"]) for path, e in files.items()
-                 if e["state"] == "skipped"],
-        duplicates=corpus.duplicates, **extra.get("changes", {}),
+        skipped=[
+            PostParseError(path, e["reason"])
+            for path, e in files.items()
+            if e["state"] == "skipped"
+        ],
+        duplicates=corpus.duplicates,
+        **extra.get("changes", {}),
     )
 
 
@@ -340,12 +397,13 @@ def _after(iso_date: str, now: dt.datetime) -> bool:
     return dt.datetime.fromisoformat(iso_date) > now
 
 
-def _nothing_reason(posts_dir: Path, files: int, skipped: list[PostParseError],
-                    drafts: int) -> str:
+def _nothing_reason(posts_dir: Path, files: int, skipped: list[PostParseError], drafts: int) -> str:
     if files == 0:
         return f"no *.md or *.markdown files under {posts_dir}"
-    return (f"no post could be indexed from {posts_dir}: {files} files, "
-            f"{len(skipped)} could not be parsed, {drafts} are drafts")
+    return (
+        f"no post could be indexed from {posts_dir}: {files} files, "
+        f"{len(skipped)} could not be parsed, {drafts} are drafts"
+    )
 
 
 class _timed:

@@ -36,7 +36,7 @@ def build_fulltext(
     for start in range(0, len(posts), segment_docs):
         writer = fulltext.writer(limitmb=256, compound=False)
         try:
-            for post in posts[start:start + segment_docs]:
+            for post in posts[start : start + segment_docs]:
                 writer.add_document(**post_to_document(post))
                 if on_post is not None:
                     on_post(post)

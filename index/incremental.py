@@ -45,13 +45,23 @@ class NeedsFullBuild(Exception):
     """This change cannot be applied incrementally; build from scratch instead."""
 
 
-def build_incrementally(posts_dir: Path, index_dir: Path, current: Path,
-                        manifest: dict[str, Any], changes: Changes, options: BuildOptions,
-                        progress: Progress, now: dt.datetime) -> BuildResult:
+def build_incrementally(
+    posts_dir: Path,
+    index_dir: Path,
+    current: Path,
+    manifest: dict[str, Any],
+    changes: Changes,
+    options: BuildOptions,
+    progress: Progress,
+    now: dt.datetime,
+) -> BuildResult:
     """Build a new index from `current` plus `changes`. Raises NeedsFullBuild."""
     previous_files: dict[str, dict[str, Any]] = manifest["files"]
-    drift = manifest.get("drift", {}).get("changed_since_full", 0) + len(changes.changed) + len(
-        changes.deleted)
+    drift = (
+        manifest.get("drift", {}).get("changed_since_full", 0)
+        + len(changes.changed)
+        + len(changes.deleted)
+    )
     if manifest.get("duplicates") or drift > FULL_REBUILD_SHARE * max(1, len(previous_files)):
         raise NeedsFullBuild
     fresh, errors, states = parse_files(posts_dir, changes.changed, progress)
@@ -60,18 +70,22 @@ def build_incrementally(posts_dir: Path, index_dir: Path, current: Path,
     old_records = load_catalog(current)
     old_row = {record["path"]: row for row, record in enumerate(old_records)}
     new_posts = [p for p in fresh if not p.draft]
-    order = sorted([(name, "old", old_row[name]) for name, e in kept.items()
-                    if e["state"] == "indexed"]
-                   + [(p.path, "new", i) for i, p in enumerate(new_posts)])
+    order = sorted(
+        [(name, "old", old_row[name]) for name, e in kept.items() if e["state"] == "indexed"]
+        + [(p.path, "new", i) for i, p in enumerate(new_posts)]
+    )
     if not order:
         raise NothingToBuild(f"no post left to index in {posts_dir}")
-    records = [old_records[i] if kind == "old" else post_record(new_posts[i])
-               for _, kind, i in order]
+    records = [
+        old_records[i] if kind == "old" else post_record(new_posts[i]) for _, kind, i in order
+    ]
     files = {**kept, **files_table(fresh, errors, states)}
-    corpus = Corpus(posts=fresh, records=records, files=dict(sorted(files.items())),
-                    skipped=errors)
-    removed = [previous_files[name]["slug"] for name in changes.modified + changes.deleted
-               if previous_files[name]["state"] == "indexed"]
+    corpus = Corpus(posts=fresh, records=records, files=dict(sorted(files.items())), skipped=errors)
+    removed = [
+        previous_files[name]["slug"]
+        for name in changes.modified + changes.deleted
+        if previous_files[name]["state"] == "indexed"
+    ]
     build_id = new_build_id()
     tmp_dir = new_build_dir(index_dir, build_id)
     try:
@@ -86,15 +100,21 @@ def build_incrementally(posts_dir: Path, index_dir: Path, current: Path,
             model.save(tmp_dir)
         with _timed(timings, "related"):
             touched = set(removed) | {p.slug for p in new_posts}
-            lists = _update_related(current, old_records, records, model.matrix, touched,
-                                    options)
+            lists = _update_related(current, old_records, records, model.matrix, touched, options)
             lists.save(tmp_dir)
-        extra = {"mode": "incremental", "based_on": manifest["build_id"],
-                 "drift": {"changed_since_full": drift},
-                 "changes": {"added": len(changes.added), "modified": len(changes.modified),
-                             "deleted": len(changes.deleted)}}
-        return publish(index_dir, tmp_dir, build_id, corpus, posts_dir, options, now, timings,
-                       extra)
+        extra = {
+            "mode": "incremental",
+            "based_on": manifest["build_id"],
+            "drift": {"changed_since_full": drift},
+            "changes": {
+                "added": len(changes.added),
+                "modified": len(changes.modified),
+                "deleted": len(changes.deleted),
+            },
+        }
+        return publish(
+            index_dir, tmp_dir, build_id, corpus, posts_dir, options, now, timings, extra
+        )
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
@@ -110,8 +130,9 @@ def _check_slugs(fresh: list[Post], kept: dict[str, dict[str, Any]]) -> None:
         taken.add(key)
 
 
-def _stack_counts(current: Path, order: list[tuple[str, str, int]],
-                  new_posts: list[Post]) -> TermCounts:
+def _stack_counts(
+    current: Path, order: list[tuple[str, str, int]], new_posts: list[Post]
+) -> TermCounts:
     """Term counts in catalog order: reused rows for old posts, fresh counts for new ones."""
     old_table = TermCounts.load(current)
     new_table = count_terms(new_posts) if new_posts else TermCounts(old_table.counts[:0], [])
@@ -124,9 +145,14 @@ def _stack_counts(current: Path, order: list[tuple[str, str, int]],
     return TermCounts(stacked.counts[permutation].tocsr(), stacked.vocabulary)
 
 
-def _update_related(current: Path, old_records: list[dict[str, Any]],
-                    records: list[dict[str, Any]], matrix, touched: set[str],
-                    options: BuildOptions) -> RelatedLists:
+def _update_related(
+    current: Path,
+    old_records: list[dict[str, Any]],
+    records: list[dict[str, Any]],
+    matrix,
+    touched: set[str],
+    options: BuildOptions,
+) -> RelatedLists:
     """Recompute the lists a change can affect; carry the others over."""
     old = RelatedLists.load(current)
     row_of = {record["slug"]: row for row, record in enumerate(records)}
@@ -156,10 +182,12 @@ def _update_related(current: Path, old_records: list[dict[str, Any]],
                 del carried[row]
     fresh_rows = sorted(affected)
     fresh = compute_related(records, matrix, options.related, rows=fresh_rows, scorer=scorer)
-    out = RelatedLists(neighbours=np.full((len(records), k), -1, dtype=np.int32),
-                       score=np.zeros((len(records), k), dtype=np.float32),
-                       text=np.zeros((len(records), k), dtype=np.float32),
-                       taxonomy=np.zeros((len(records), k), dtype=np.float32))
+    out = RelatedLists(
+        neighbours=np.full((len(records), k), -1, dtype=np.int32),
+        score=np.zeros((len(records), k), dtype=np.float32),
+        text=np.zeros((len(records), k), dtype=np.float32),
+        taxonomy=np.zeros((len(records), k), dtype=np.float32),
+    )
     for n, row in enumerate(fresh_rows):
         for name in ("neighbours", "score", "text", "taxonomy"):
             getattr(out, name)[row] = getattr(fresh, name)[n]

@@ -104,8 +104,10 @@ _HANDLER = _SafeYAML()
 def find_post_files(posts_dir: Path) -> list[Path]:
     """Return every *.md / *.markdown file under `posts_dir`, recursively, in sorted order."""
     found = [
-        path for path in posts_dir.rglob("*")
-        if path.suffix.lower() in POST_SUFFIXES and path.is_file()
+        path
+        for path in posts_dir.rglob("*")
+        if path.suffix.lower() in POST_SUFFIXES
+        and path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(posts_dir).parts)
     ]
     return sorted(found, key=lambda p: p.relative_to(posts_dir).as_posix())
@@ -148,7 +150,8 @@ def _split_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str]:
         metadata = _HANDLER.load(front)
     except yaml.YAMLError as exc:
         raise PostParseError(shown, f"invalid YAML front matter: {_first_line(exc)}") from None
-    except (ValueError, TypeError, RecursionError) as exc:
+    except Exception as exc:  # noqa: BLE001 - explicit YAML tags (!!timestamp x) raise
+        # AttributeError, KeyError, IndexError...: any failure is this file's problem
         raise PostParseError(shown, f"unreadable front matter: {_first_line(exc)}") from None
     if metadata is None:
         return {}, body
@@ -198,8 +201,9 @@ def _build_post(meta: dict[str, Any], body: str, filename: str, shown: str, raw:
         meta_description=_first_text(meta, "metaDescription", "description"),
         category=tuple(exact),
         categories=_categories(meta.get("categories"), exact),
-        tags=tuple(dict.fromkeys(as_list(meta.get("tags"), "tags")
-                                 + as_list(meta.get("topics"), "topics"))),
+        tags=tuple(
+            dict.fromkeys(as_list(meta.get("tags"), "tags") + as_list(meta.get("topics"), "topics"))
+        ),
         keywords=tuple(as_list(meta.get("keywords"), "keywords")),
         authors=_authors(meta),
         aliases=aliases,
@@ -221,8 +225,9 @@ def _build_post(meta: dict[str, Any], body: str, filename: str, shown: str, raw:
 def _first_text(meta: dict[str, Any], *keys: str) -> str | None:
     for key in keys:
         text = as_text(meta.get(key), key)
-        if text:
-            return repair_text(text)
+        text = " ".join(repair_text(text).split()) if text else None
+        if text:  # checked after cleaning: invisible characters alone are no value
+            return text
     return None
 
 

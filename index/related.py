@@ -57,8 +57,13 @@ class RelatedLists:
 
     def save(self, out_dir: Path) -> None:
         """Write the lists as one uncompressed `.npz` of plain numeric arrays."""
-        np.savez(out_dir / RELATED_FILE, neighbours=self.neighbours, score=self.score,
-                 text=self.text, taxonomy=self.taxonomy)
+        np.savez(
+            out_dir / RELATED_FILE,
+            neighbours=self.neighbours,
+            score=self.score,
+            text=self.text,
+            taxonomy=self.taxonomy,
+        )
 
     @classmethod
     def load(cls, build_dir: Path) -> RelatedLists:
@@ -100,8 +105,9 @@ def taxonomy_matrix(records: Sequence[Record], settings: RelatedSettings) -> sp.
             rows.append(row)
             cols.append(col)
             values.append(weight)
-    matrix = sp.csr_matrix((values, (rows, cols)), shape=(len(records), max(1, len(columns))),
-                           dtype=np.float32)
+    matrix = sp.csr_matrix(
+        (values, (rows, cols)), shape=(len(records), max(1, len(columns))), dtype=np.float32
+    )
     norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
     norms[norms == 0] = 1.0
     return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix, dtype=np.float32)
@@ -131,7 +137,7 @@ def compute_related(
         taxonomy=np.zeros((len(rows), k), dtype=np.float32),
     )
     for start in range(0, len(rows), settings.block_rows):
-        block = rows[start:start + settings.block_rows]
+        block = rows[start : start + settings.block_rows]
         combined, text_sim, label_sim = scorer.scores(block)
         _keep_top(out, start, combined, text_sim, label_sim, scorer.slug_rank, k)
         if on_rows is not None:
@@ -142,8 +148,9 @@ def compute_related(
 class PairScorer:
     """Blended similarity of chosen posts against all posts (self scored -inf)."""
 
-    def __init__(self, records: Sequence[Record], text_matrix: sp.csr_matrix,
-                 settings: RelatedSettings) -> None:
+    def __init__(
+        self, records: Sequence[Record], text_matrix: sp.csr_matrix, settings: RelatedSettings
+    ) -> None:
         self.settings = settings
         self.text = text_matrix.tocsr()
         self.labels = taxonomy_matrix(records, settings)
@@ -155,21 +162,28 @@ class PairScorer:
         rows = list(rows)
         text_sim = (self.text[rows] @ self._text_t).toarray()
         label_sim = (self.labels[rows] @ self._labels_t).toarray()
-        combined = (self.settings.text_weight * text_sim
-                    + self.settings.taxonomy_weight * label_sim)
+        combined = self.settings.text_weight * text_sim + self.settings.taxonomy_weight * label_sim
         combined[np.arange(len(rows)), rows] = -np.inf  # never related to itself
         return combined, text_sim, label_sim
 
 
-def _keep_top(out: RelatedLists, start: int, combined: np.ndarray, text_sim: np.ndarray,
-              label_sim: np.ndarray, slug_rank: np.ndarray, k: int) -> None:
+def _keep_top(
+    out: RelatedLists,
+    start: int,
+    combined: np.ndarray,
+    text_sim: np.ndarray,
+    label_sim: np.ndarray,
+    slug_rank: np.ndarray,
+    k: int,
+) -> None:
     if k == 0:
         return
     for offset, row in enumerate(combined):
         # Take a few extra candidates so ties at the cut-off are settled by slug.
         take = min(len(row) - 1, k + 8)
-        candidates = np.argpartition(-row, take - 1)[:take] if take < len(row) else np.arange(
-            len(row))
+        candidates = (
+            np.argpartition(-row, take - 1)[:take] if take < len(row) else np.arange(len(row))
+        )
         candidates = candidates[row[candidates] > 0]  # nothing in common: not related
         order = np.lexsort((slug_rank[candidates], -np.round(row[candidates], 6)))
         chosen = candidates[order][:k]

@@ -78,9 +78,15 @@ def rollback_build(index_dir: Path) -> tuple[Path, Path]:
     current = current_build_dir(index_dir)
     if current is None:
         raise NoBuildToRollBackTo(f"no build is current in {index_dir}")
-    older = sorted((p for p in (index_dir / BUILDS_DIR).glob("*") if p.is_dir()
-                    and not p.name.startswith(TMP_PREFIX) and p.name < current.name),
-                   key=lambda p: p.name, reverse=True)
+    older = sorted(
+        (
+            p
+            for p in (index_dir / BUILDS_DIR).glob("*")
+            if p.is_dir() and not p.name.startswith(TMP_PREFIX) and p.name < current.name
+        ),
+        key=lambda p: p.name,
+        reverse=True,
+    )
     for candidate in older:
         try:
             verify_build(candidate)
@@ -108,8 +114,11 @@ def prune_builds(index_dir: Path, keep: int, grace_seconds: float) -> list[Path]
     """
     current = current_build_dir(index_dir)
     builds = sorted(
-        (p.resolve() for p in (index_dir / BUILDS_DIR).glob("*") if p.is_dir()
-         and not p.name.startswith(TMP_PREFIX)),
+        (
+            p.resolve()
+            for p in (index_dir / BUILDS_DIR).glob("*")
+            if p.is_dir() and not p.name.startswith(TMP_PREFIX)
+        ),
         key=lambda p: p.name,
     )
     removed = []

@@ -19,19 +19,36 @@ from markdown_it import MarkdownIt
 # so the text between a paired shortcode ({{% notice %}}...{{% /notice %}}) stays.
 _LIQUID_COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", re.S)
 _TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
+# A tag left open (a broken file) is dropped up to the end of its line.
+_UNCLOSED_TAG = re.compile(r"\{%[^\n]*|\{\{[^\n]*")
 _CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
+)
 _MOJIBAKE_HINT = re.compile("[\u00c2\u00c3\u00c5\u00e2\u00ef\u0080-\u009f]")
 _FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False)
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
-_markdown = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
+# CommonMark stops parsing at 20 nested blocks and drops the rest of the post.
+_markdown = (
+    MarkdownIt("commonmark", {"html": True, "maxNesting": 100})
+    .enable("table")
+    .enable("strikethrough")
+)
 
 # Block-level tokens whose end starts a new paragraph in the plain text.
 _BLOCK_ENDS = {
-    "paragraph_close", "heading_close", "list_item_close", "blockquote_close",
-    "tr_close", "th_close", "td_close", "fence", "code_block", "html_block", "hr",
+    "paragraph_close",
+    "heading_close",
+    "list_item_close",
+    "blockquote_close",
+    "tr_close",
+    "th_close",
+    "td_close",
+    "fence",
+    "code_block",
+    "html_block",
+    "hr",
 }
 
 
@@ -39,8 +56,26 @@ class _TextExtractor(HTMLParser):
     """Collect the visible text of an HTML fragment, dropping script and style bodies."""
 
     _INVISIBLE = {"script", "style", "noscript", "template", "iframe", "svg", "head"}
-    _BREAKING = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
-                 "section", "article", "blockquote", "pre", "table", "ul", "ol"}
+    _BREAKING = {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "article",
+        "blockquote",
+        "pre",
+        "table",
+        "ul",
+        "ol",
+    }
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -72,6 +107,7 @@ def html_to_text(fragment: str) -> str:
     """Return the visible text of an HTML fragment (entities decoded, scripts dropped)."""
     extractor = _TextExtractor()
     extractor.feed(fragment)
+    extractor.rawdata = ""  # an unfinished tag or comment at the end is markup, not text
     extractor.close()
     return "".join(extractor.parts)
 
@@ -91,7 +127,8 @@ def repair_text(text: str) -> str:
 
 def strip_template_code(markdown: str) -> str:
     """Remove Liquid and Hugo template tags and shortcodes, keeping the prose between them."""
-    return _TEMPLATE_TAG.sub(" ", _LIQUID_COMMENT.sub(" ", markdown))
+    closed = _TEMPLATE_TAG.sub(" ", _LIQUID_COMMENT.sub(" ", markdown))
+    return _UNCLOSED_TAG.sub(" ", closed)
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,9 @@ class TermCounts:
     def save(self, out_dir: Path) -> None:
         """Write `terms.npz` (counts) and `terms.json` (vocabulary)."""
         sp.save_npz(out_dir / COUNTS_FILE, self.counts, compressed=True)
-        (out_dir / TERMS_FILE).write_text(json.dumps({"vocabulary": self.vocabulary}),
-                                          encoding="utf-8")
+        (out_dir / TERMS_FILE).write_text(
+            json.dumps({"vocabulary": self.vocabulary}), encoding="utf-8"
+        )
 
     @classmethod
     def load(cls, build_dir: Path) -> TermCounts:
@@ -99,8 +100,13 @@ def stack_counts(parts: Sequence[tuple[TermCounts, Sequence[int]]]) -> TermCount
     for table, rows in parts:
         remap = np.array([column_of[t] for t in table.vocabulary], dtype=np.int64)
         block = table.counts[list(rows)].tocoo()
-        blocks.append(sp.csr_matrix((block.data, (block.row, remap[block.col])),
-                                    shape=(len(rows), len(vocabulary)), dtype=np.int32))
+        blocks.append(
+            sp.csr_matrix(
+                (block.data, (block.row, remap[block.col])),
+                shape=(len(rows), len(vocabulary)),
+                dtype=np.int32,
+            )
+        )
     counts = sp.vstack(blocks).tocsr() if blocks else sp.csr_matrix((0, 0), dtype=np.int32)
     used = np.flatnonzero(np.bincount(counts.indices, minlength=len(vocabulary)))
     return TermCounts(counts[:, used].tocsr(), [vocabulary[i] for i in used])

@@ -20,6 +20,14 @@ _MAX_TEXT = 100_000
 _MAX_ITEMS = 500
 
 
+def _show(value: Any) -> str:
+    """A short description of a bad value: never repr() a structure (a YAML alias bomb
+    expands to gigabytes when printed)."""
+    if isinstance(value, (str, int, float, bool, dt.date)) or value is None:
+        return repr(value)[:40]
+    return f"a {type(value).__name__}"
+
+
 def as_text(value: Any, field: str) -> str | None:
     """Return a scalar as stripped text (None for null); reject lists and mappings."""
     if value is None:
@@ -46,7 +54,7 @@ def as_bool(value: Any, field: str) -> bool | None:
             return True
         if lowered in _FALSE:
             return False
-    raise ValueError(f"{field} must be true or false, not {value!r:.40}")
+    raise ValueError(f"{field} must be true or false, not {_show(value)}")
 
 
 def as_int(value: Any, field: str) -> int | None:
@@ -63,7 +71,7 @@ def as_int(value: Any, field: str) -> int | None:
         match = re.match(r"\s*(\d{1,6})", value)
         if match:
             return int(match.group(1))
-    raise ValueError(f"{field} must be a number, not {value!r:.40}")
+    raise ValueError(f"{field} must be a number, not {_show(value)}")
 
 
 def as_list(value: Any, field: str) -> list[str]:
@@ -106,7 +114,7 @@ def as_datetime(value: Any, field: str) -> dt.datetime | None:
     try:
         return moment.astimezone(dt.UTC)
     except OverflowError:
-        raise ValueError(f"{field} is out of range: {value!r:.40}") from None
+        raise ValueError(f"{field} is out of range: {_show(value)}") from None
 
 
 def _parse_date_text(text: str, field: str) -> dt.datetime:

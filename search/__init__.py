@@ -4,5 +4,14 @@ from .errors import InvalidParameter, PostMoved, PostNotFound
 from .results import Hit, RelatedPage, RelatedPost, SearchPage
 from .searcher import Searcher, SearchRequest
 
-__all__ = ["Hit", "InvalidParameter", "PostMoved", "PostNotFound", "RelatedPage", "RelatedPost",
-           "SearchPage", "SearchRequest", "Searcher"]
+__all__ = [
+    "Hit",
+    "InvalidParameter",
+    "PostMoved",
+    "PostNotFound",
+    "RelatedPage",
+    "RelatedPost",
+    "SearchPage",
+    "SearchRequest",
+    "Searcher",
+]

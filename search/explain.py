@@ -12,8 +12,9 @@ from .results import RelatedPost
 _TEXT_REASON_FROM = 0.08
 
 
-def explain_related(source: dict[str, Any], other: dict[str, Any], score: float, text: float,
-                    taxonomy: float) -> RelatedPost:
+def explain_related(
+    source: dict[str, Any], other: dict[str, Any], score: float, text: float, taxonomy: float
+) -> RelatedPost:
     """Build the related-post record with its structured reasons and a one-line summary."""
     reasons: list[dict[str, Any]] = []
     theirs = {c["name"].casefold() for c in other["categories"]}
@@ -21,15 +22,23 @@ def explain_related(source: dict[str, Any], other: dict[str, Any], score: float,
     shared.sort(key=lambda c: -LEVEL_WEIGHTS.get(c["level"], 0.5))
     reasons += [{"kind": "category", "name": c["name"], "level": c["level"]} for c in shared]
     their_labels = {t.casefold() for t in other["tags"] + other["keywords"]}
-    tags = list(dict.fromkeys(t for t in source["tags"] + source["keywords"]
-                              if t.casefold() in their_labels))
+    tags = list(
+        dict.fromkeys(
+            t for t in source["tags"] + source["keywords"] if t.casefold() in their_labels
+        )
+    )
     reasons += [{"kind": "tag", "name": t} for t in tags]
     if text >= _TEXT_REASON_FROM or not reasons:
         reasons.append({"kind": "text", "similarity": round(text, 4)})
     return RelatedPost(
-        slug=other["slug"], title=other["title"], excerpt=other["excerpt"], date=other["date"],
-        score=round(score, 4), score_parts={"text": round(text, 4), "taxonomy": round(taxonomy, 4)},
-        reasons=reasons, reason=_summary(shared, tags, text),
+        slug=other["slug"],
+        title=other["title"],
+        excerpt=other["excerpt"],
+        date=other["date"],
+        score=round(score, 4),
+        score_parts={"text": round(text, 4), "taxonomy": round(taxonomy, 4)},
+        reasons=reasons,
+        reason=_summary(shared, tags, text),
     )
 
 

@@ -39,8 +39,10 @@ class LoadedBuild:
         self.publish_times = [_parse_date(post["date"]) for post in self.posts]
         self.fulltext = whoosh_index.open_dir(str(build_dir / FULLTEXT_DIR))
         self.queries = QueryBuilder(self.fulltext.schema)
-        self.highlighters = {"en": Highlighter(self.fulltext.schema["body"].analyzer),
-                             "other": Highlighter(self.fulltext.schema["body_intl"].analyzer)}
+        self.highlighters = {
+            "en": Highlighter(self.fulltext.schema["body"].analyzer),
+            "other": Highlighter(self.fulltext.schema["body_intl"].analyzer),
+        }
         self.category_names = _display_names(self.posts)
         self._local = threading.local()
         self._opened: list[WhooshSearcher] = []
@@ -71,8 +73,9 @@ class LoadedBuild:
 
     def scheduled_slugs(self, now: dt.datetime) -> list[str]:
         """Slugs of indexed posts still waiting for their publication date."""
-        return [post["slug"] for row, post in enumerate(self.posts)
-                if not self.is_visible(row, now)]
+        return [
+            post["slug"] for row, post in enumerate(self.posts) if not self.is_visible(row, now)
+        ]
 
     def resolve(self, ref: str) -> int | None:
         """Row of the post whose slug or alias is `ref` (case-insensitive), else None."""

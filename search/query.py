@@ -21,13 +21,22 @@ MAX_QUERY_CHARS = 256
 MAX_TERMS = 32
 SEARCH_FIELDS = ENGLISH_TEXT_FIELDS + OTHER_TEXT_FIELDS
 FIELD_BOOSTS = {
-    "title": 3.0, "title_intl": 3.0, "categories": 1.5, "labels": 1.5, "excerpt": 1.5,
-    "body": 1.0, "body_intl": 1.0,
+    "title": 3.0,
+    "title_intl": 3.0,
+    "categories": 1.5,
+    "labels": 1.5,
+    "excerpt": 1.5,
+    "body": 1.0,
+    "body_intl": 1.0,
 }
 _WORD = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")
 _REMOVED_PLUGINS = (
-    qparser.SingleQuotePlugin, qparser.FieldsPlugin, qparser.WildcardPlugin,
-    qparser.RangePlugin, qparser.BoostPlugin, qparser.EveryPlugin,
+    qparser.SingleQuotePlugin,
+    qparser.FieldsPlugin,
+    qparser.WildcardPlugin,
+    qparser.RangePlugin,
+    qparser.BoostPlugin,
+    qparser.EveryPlugin,
 )
 
 
@@ -48,7 +57,8 @@ class ParsedQuery:
         """The analysed terms of the query in the given fields, for highlighting."""
         return {
             text.decode() if isinstance(text, bytes) else text
-            for field, text in self.query.iter_all_terms() if field in fields
+            for field, text in self.query.iter_all_terms()
+            if field in fields
         }
 
 
@@ -74,8 +84,9 @@ class QueryBuilder:
         # words ranks higher. Whoosh's coordination bonus (OrGroup.factory) is not used:
         # with seven fields per word it is ~0.001 and costs a term walk per document;
         # nor is DisjunctionMax, whose matcher mixes scores of different documents.
-        parser = qparser.MultifieldParser(SEARCH_FIELDS, schema, fieldboosts=FIELD_BOOSTS,
-                                          group=qparser.OrGroup)
+        parser = qparser.MultifieldParser(
+            SEARCH_FIELDS, schema, fieldboosts=FIELD_BOOSTS, group=qparser.OrGroup
+        )
         for plugin in _REMOVED_PLUGINS:
             parser.remove_plugin_class(plugin)
         if not restricted:  # plain words only: no phrases, groups or operators

@@ -91,5 +91,8 @@ class RelatedPage:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"slug": self.slug, "results": [r.to_dict() for r in self.results],
-                "build_id": self.build_id}
+        return {
+            "slug": self.slug,
+            "results": [r.to_dict() for r in self.results],
+            "build_id": self.build_id,
+        }

@@ -54,8 +54,9 @@ class SearchRequest:
 class Searcher:
     """Reads whatever build `index_dir/current` points to; safe to share between threads."""
 
-    def __init__(self, index_dir: Path | str, time_limit: float = 2.0,
-                 max_results_window: int = 1000) -> None:
+    def __init__(
+        self, index_dir: Path | str, time_limit: float = 2.0, max_results_window: int = 1000
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.time_limit = time_limit
         self.max_results_window = max_results_window
@@ -114,8 +115,9 @@ class Searcher:
                 self._loaded = fresh
             except Exception as exc:
                 self._failed = target
-                self._failure = exc if isinstance(exc, BuildCorrupt) else BuildCorrupt(
-                    target, str(exc))
+                self._failure = (
+                    exc if isinstance(exc, BuildCorrupt) else BuildCorrupt(target, str(exc))
+                )
                 log.error("cannot open build %s: %s", target, exc)
                 if self._loaded is None:
                     raise self._failure from exc
@@ -127,11 +129,13 @@ class Searcher:
         now = now or dt.datetime.now(dt.UTC)
         if request.page * request.per_page > self.max_results_window:
             raise InvalidParameter(
-                "page", f"page × per_page must stay within {self.max_results_window} results")
+                "page", f"page × per_page must stay within {self.max_results_window} results"
+            )
         parsed = loaded.queries.parse(request.q) if request.q.strip() else None
         page = self._run(loaded, parsed, request, now)
         excludes = parsed is not None and any(
-            isinstance(q, (Not, AndNot)) for q in _walk(parsed.query))
+            isinstance(q, (Not, AndNot)) for q in _walk(parsed.query)
+        )
         if page.total == 0 and parsed is not None and not parsed.fallback and not excludes:
             any_word = ParsedQuery(parsed.text, loaded.queries.plain_words(parsed.text), True)
             if not any_word.is_empty and str(any_word.query) != str(parsed.query):
@@ -141,12 +145,23 @@ class Searcher:
                     page = retry
         return page
 
-    def _run(self, loaded: LoadedBuild, parsed: ParsedQuery | None, request: SearchRequest,
-             now: dt.datetime) -> SearchPage:
-        page = SearchPage(query=request.q, total=0, page=request.page,
-                          per_page=request.per_page, hits=[], facets={"categories": []},
-                          build_id=loaded.build_id,
-                          fallback="plain_words" if parsed and parsed.fallback else None)
+    def _run(
+        self,
+        loaded: LoadedBuild,
+        parsed: ParsedQuery | None,
+        request: SearchRequest,
+        now: dt.datetime,
+    ) -> SearchPage:
+        page = SearchPage(
+            query=request.q,
+            total=0,
+            page=request.page,
+            per_page=request.per_page,
+            hits=[],
+            facets={"categories": []},
+            build_id=loaded.build_id,
+            fallback="plain_words" if parsed and parsed.fallback else None,
+        )
         if parsed is not None and parsed.is_empty:
             return page
         # Filters go into the query itself: TimeLimitCollector bypasses a collector's
@@ -158,25 +173,35 @@ class Searcher:
         chosen = [facet_key(c) for c in request.categories]
         wanted = _any_of("category", chosen)
         limit = request.page * request.per_page
-        results = self._collect(loaded, query if wanted is None else Require(query, wanted),
-                                limit, browse=parsed is None, page=page)
+        results = self._collect(
+            loaded,
+            query if wanted is None else Require(query, wanted),
+            limit,
+            browse=parsed is None,
+            page=page,
+        )
         page.total = len(results)
         # Category counts ignore the category filter itself: ticking a second category
         # widens the results (OR), so each box shows what it would add.
         counted = results if wanted is None else self._collect(loaded, query, 1, True, page)
         page.facets["categories"] = _category_facet(counted.groups("categories"), loaded, chosen)
         start = (request.page - 1) * request.per_page
-        page.hits = [self._hit(loaded, hit, parsed)
-                     for hit in results[start:start + request.per_page]]
+        page.hits = [
+            self._hit(loaded, hit, parsed) for hit in results[start : start + request.per_page]
+        ]
         return page
 
-    def _collect(self, loaded: LoadedBuild, query: Query, limit: int, browse: bool,
-                 page: SearchPage) -> Any:
+    def _collect(
+        self, loaded: LoadedBuild, query: Query, limit: int, browse: bool, page: SearchPage
+    ) -> Any:
         """Run a query for its top `limit` hits and the category counts of all matches."""
         searcher = loaded.searcher()
         collector = searcher.collector(
-            limit=limit, sortedby="published" if browse else None, reverse=browse,
-            groupedby={"categories": FieldFacet("category", allow_overlap=True)}, maptype=Count,
+            limit=limit,
+            sortedby="published" if browse else None,
+            reverse=browse,
+            groupedby={"categories": FieldFacet("category", allow_overlap=True)},
+            maptype=Count,
         )
         # Thread timer, not SIGALRM: gunicorn gthread workers search outside the main thread.
         timed = TimeLimitCollector(collector, timelimit=self.time_limit, use_alarm=False)
@@ -191,14 +216,20 @@ class Searcher:
         post = loaded.posts[loaded.row_of[fields["slug"]]]
         english = post["lang"] == "en"
         highlighter = loaded.highlighters["en" if english else "other"]
-        terms = parsed.terms(ENGLISH_TEXT_FIELDS if english else OTHER_TEXT_FIELDS) \
-            if parsed else set()
+        terms = (
+            parsed.terms(ENGLISH_TEXT_FIELDS if english else OTHER_TEXT_FIELDS) if parsed else set()
+        )
         content = fields.get("content", "")
         return Hit(
-            slug=post["slug"], title=post["title"], excerpt=post["excerpt"], date=post["date"],
-            categories=post["categories"], tags=post["tags"] + post["keywords"],
+            slug=post["slug"],
+            title=post["title"],
+            excerpt=post["excerpt"],
+            date=post["date"],
+            categories=post["categories"],
+            tags=post["tags"] + post["keywords"],
             score=round(float(hit.score or 0.0), 4) if parsed else 0.0,
-            snippet=highlighter.snippet((content, post["excerpt"]), terms) if terms
+            snippet=highlighter.snippet((content, post["excerpt"]), terms)
+            if terms
             else lead(post["excerpt"] or content),
             title_html=highlighter.mark(post["title"], terms),
         )
@@ -218,9 +249,15 @@ class Searcher:
                 break
             if not loaded.is_visible(int(other), now):
                 continue
-            page.results.append(explain_related(
-                loaded.posts[row], loaded.posts[int(other)], float(lists.score[row, col]),
-                float(lists.text[row, col]), float(lists.taxonomy[row, col])))
+            page.results.append(
+                explain_related(
+                    loaded.posts[row],
+                    loaded.posts[int(other)],
+                    float(lists.score[row, col]),
+                    float(lists.text[row, col]),
+                    float(lists.taxonomy[row, col]),
+                )
+            )
         return page
 
     def post(self, slug: str, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -236,8 +273,11 @@ class Searcher:
         """Build id, post count and build time of the served build."""
         loaded = self.current()
         now = dt.datetime.now(dt.UTC)
-        return {"build_id": loaded.build_id, "created_at": loaded.manifest["created_at"],
-                "posts": len(loaded.posts) - len(loaded.scheduled_slugs(now))}
+        return {
+            "build_id": loaded.build_id,
+            "created_at": loaded.manifest["created_at"],
+            "posts": len(loaded.posts) - len(loaded.scheduled_slugs(now)),
+        }
 
     @staticmethod
     def _row(loaded: LoadedBuild, ref: str, now: dt.datetime) -> int:
@@ -260,12 +300,15 @@ def _any_of(field: str, values: list[str]) -> Query | None:
     return Or([Term(field, v) for v in values]) if values else None
 
 
-def _category_facet(counts: dict[str, int], loaded: LoadedBuild,
-                    chosen: list[str]) -> list[FacetValue]:
+def _category_facet(
+    counts: dict[str, int], loaded: LoadedBuild, chosen: list[str]
+) -> list[FacetValue]:
     """The most frequent categories, plus every chosen one (with 0 if nothing matches)."""
     known = {key: count for key, count in counts.items() if key}
     ranked = sorted(known.items(), key=lambda item: (-item[1], item[0]))[:MAX_FACET_VALUES]
     shown = {key for key, _ in ranked}
     ranked += [(key, known.get(key, 0)) for key in dict.fromkeys(chosen) if key not in shown]
-    return [FacetValue(name=loaded.category_names.get(key, key), value=key, count=count)
-            for key, count in ranked]
+    return [
+        FacetValue(name=loaded.category_names.get(key, key), value=key, count=count)
+        for key, count in ranked
+    ]

@@ -67,8 +67,10 @@ class Highlighter:
     def _fragments(self, text: str, found: list[_Match], fragments: int) -> str:
         windows = sorted(_best_windows(found, fragments), key=lambda w: w[0].start)
         spans = [_span(text, window) for window in windows]
-        body = _SEPARATOR.join(_mark(text, start, end, window)
-                               for (start, end), window in zip(spans, windows, strict=True))
+        body = _SEPARATOR.join(
+            _mark(text, start, end, window)
+            for (start, end), window in zip(spans, windows, strict=True)
+        )
         prefix = "…" if spans[0][0] > 0 else ""
         suffix = "…" if spans[-1][1] < len(text) else ""
         return prefix + body + suffix
@@ -88,8 +90,9 @@ def _best_windows(found: list[_Match], fragments: int) -> list[list[_Match]]:
     chosen: list[list[_Match]] = []
     for *_, window in candidates:
         start, end = window[0].start - _CONTEXT_CHARS, window[-1].end + _CONTEXT_CHARS
-        if all(end < w[0].start - _CONTEXT_CHARS or start > w[-1].end + _CONTEXT_CHARS
-               for w in chosen):
+        if all(
+            end < w[0].start - _CONTEXT_CHARS or start > w[-1].end + _CONTEXT_CHARS for w in chosen
+        ):
             chosen.append(window)
         if len(chosen) == fragments:
             break
@@ -107,8 +110,8 @@ def _mark(text: str, start: int, end: int, matches: list[_Match]) -> str:
     for match in matches:
         if match.start < cursor or match.end > end:
             continue
-        out.append(html.escape(text[cursor:match.start], quote=True))
-        out.append(f"<mark>{html.escape(text[match.start:match.end], quote=True)}</mark>")
+        out.append(html.escape(text[cursor : match.start], quote=True))
+        out.append(f"<mark>{html.escape(text[match.start : match.end], quote=True)}</mark>")
         cursor = match.end
     out.append(html.escape(text[cursor:end], quote=True))
     return " ".join("".join(out).split())

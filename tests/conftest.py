@@ -35,19 +35,36 @@ def write_post(folder: Path, name: str, front: dict[str, Any] | None, body: str 
     return path
 
 
-def seed_front(slug: str, title: str, general: str, medium: str, specific: str, niche: str,
-               date: str = "2024-01-10T10:00:00Z", **extra: Any) -> dict[str, Any]:
+def seed_front(
+    slug: str,
+    title: str,
+    general: str,
+    medium: str,
+    specific: str,
+    niche: str,
+    date: str = "2024-01-10T10:00:00Z",
+    **extra: Any,
+) -> dict[str, Any]:
     """Front matter in the seed's format with a full category hierarchy."""
     return {
-        "title": title, "date": date, "slug": slug, "excerpt": f"About {title.lower()}.",
+        "title": title,
+        "date": date,
+        "slug": slug,
+        "excerpt": f"About {title.lower()}.",
         "category": niche,
         "categories": [
-            {"type": "exact", "name": niche}, {"type": "general", "name": general},
-            {"type": "medium", "name": medium}, {"type": "specific", "name": specific},
+            {"type": "exact", "name": niche},
+            {"type": "general", "name": general},
+            {"type": "medium", "name": medium},
+            {"type": "specific", "name": specific},
             {"type": "niche", "name": niche},
         ],
-        "status": "published", "trending": False, "featured": False, "keywords": [],
-        "readingTime": 3, **extra,
+        "status": "published",
+        "trending": False,
+        "featured": False,
+        "keywords": [],
+        "readingTime": 3,
+        **extra,
     }
 
 
@@ -75,8 +92,9 @@ def sample_searcher(sample_build: Path) -> Iterator[Searcher]:
 
 @pytest.fixture()
 def app(sample_build: Path):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(sample_build),
-                      "POSTS_DIR": str(SAMPLE_POSTS)})
+    app = create_app(
+        {"TESTING": True, "INDEX_DIR": str(sample_build), "POSTS_DIR": str(SAMPLE_POSTS)}
+    )
     yield app
     app.extensions["postsearch.searcher"].close()
 
@@ -101,20 +119,38 @@ class LiveServer:
         shutil.copytree(SAMPLE_POSTS, self.posts_dir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "POSTSEARCH_POSTS_DIR": str(self.posts_dir),
-                    "POSTSEARCH_INDEX_DIR": str(self.index_dir),
-                    "POSTSEARCH_BIND": f"127.0.0.1:{self.port}", "POSTSEARCH_WORKERS": "2"}
+        self.env = {
+            **os.environ,
+            "POSTSEARCH_POSTS_DIR": str(self.posts_dir),
+            "POSTSEARCH_INDEX_DIR": str(self.index_dir),
+            "POSTSEARCH_BIND": f"127.0.0.1:{self.port}",
+            "POSTSEARCH_WORKERS": "2",
+        }
         self.process: subprocess.Popen[bytes] | None = None
 
     def reindex(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(BIN / "postsearch"), "reindex", *args], env=self.env,
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [str(BIN / "postsearch"), "reindex", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--access-logfile",
-             "/dev/null"], env=self.env, cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                str(ROOT / "gunicorn.conf.py"),
+                "--access-logfile",
+                "/dev/null",
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

@@ -23,8 +23,9 @@ def site(tmp_path: Path):
     posts = tmp_path / "posts"
     shutil.copytree(SAMPLE_POSTS, posts)
     build(posts, tmp_path / "index")
-    app = create_app({"POSTS_DIR": str(posts), "INDEX_DIR": str(tmp_path / "index"),
-                      "ADMIN_TOKEN": TOKEN})
+    app = create_app(
+        {"POSTS_DIR": str(posts), "INDEX_DIR": str(tmp_path / "index"), "ADMIN_TOKEN": TOKEN}
+    )
     yield app, posts, tmp_path / "index"
     app.extensions["postsearch.searcher"].close()
 
@@ -38,8 +39,9 @@ def test_admin_endpoints_do_not_exist_without_a_token(client) -> None:
     assert client.get("/api/reindex/" + "a" * 32, headers=auth()).status_code == 404
 
 
-@pytest.mark.parametrize("headers", [{}, auth("wrong"), {"Authorization": TOKEN},
-                                     {"Authorization": f"Basic {TOKEN}"}])
+@pytest.mark.parametrize(
+    "headers", [{}, auth("wrong"), {"Authorization": TOKEN}, {"Authorization": f"Basic {TOKEN}"}]
+)
 def test_a_missing_or_wrong_token_is_401(site, headers: dict[str, str]) -> None:
     app, _, _ = site
     response = app.test_client().post("/api/reindex", headers=headers)
@@ -70,8 +72,10 @@ def test_reindex_runs_in_the_background_and_reports_on_disk(site) -> None:
     assert client.get("/api/search?q=kiwi").get_json()["total"] == 1
     # Any worker answers: the status is read from the index folder, not from memory.
     other = create_app({"INDEX_DIR": str(index_dir), "ADMIN_TOKEN": TOKEN})
-    assert other.test_client().get(f"/api/reindex/{job_id}",
-                                   headers=auth()).get_json()["status"] == "succeeded"
+    assert (
+        other.test_client().get(f"/api/reindex/{job_id}", headers=auth()).get_json()["status"]
+        == "succeeded"
+    )
     other.extensions["postsearch.searcher"].close()
 
 
@@ -92,8 +96,11 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path: Path, sample_build: P
         limited = client.get("/api/posts/sourdough-bread-for-beginners/related")
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
         assert limited.get_json()["error"] == {
-            "status": 429, "code": "too_many_requests",
-            "message": limited.get_json()["error"]["message"], "param": None}
+            "status": 429,
+            "code": "too_many_requests",
+            "message": limited.get_json()["error"]["message"],
+            "param": None,
+        }
         assert client.get("/healthz").status_code == 200  # health checks are never limited
     finally:
         app.extensions["postsearch.searcher"].close()

@@ -10,16 +10,35 @@ from api import create_app
 from index import build
 from tests.conftest import write_post
 
-HIT_KEYS = {"slug", "url", "title", "excerpt", "date", "categories", "tags", "score", "snippet",
-            "title_html"}
+HIT_KEYS = {
+    "slug",
+    "url",
+    "title",
+    "excerpt",
+    "date",
+    "categories",
+    "tags",
+    "score",
+    "snippet",
+    "title_html",
+}
 
 
 def test_search_answers_the_documented_shape(client) -> None:
     response = client.get("/api/search?q=neural+networks")
     assert response.status_code == 200
     body = response.get_json()
-    assert list(body) == ["query", "total", "page", "per_page", "results", "facets", "fallback",
-                          "partial", "build_id"]
+    assert list(body) == [
+        "query",
+        "total",
+        "page",
+        "per_page",
+        "results",
+        "facets",
+        "fallback",
+        "partial",
+        "build_id",
+    ]
     assert body["query"] == "neural networks" and body["page"] == 1 and body["per_page"] == 10
     assert body["total"] >= 5 and len(body["results"]) == min(10, body["total"])
     first = body["results"][0]
@@ -45,12 +64,20 @@ def test_category_filter_repeats_and_commas(client) -> None:
     assert all(any(c["name"] == "Cooking" for c in r["categories"]) for r in one["results"])
 
 
-@pytest.mark.parametrize(("query", "param"), [
-    ("page=abc", "page"), ("page=0", "page"), ("page=-1", "page"), ("per_page=x", "per_page"),
-    ("per_page=0", "per_page"), ("page=9999999999", "page"), ("page=500&per_page=50", "page"),
-    ("q=" + "x" * 1001, "q"), ("category=" + "&category=".join("abcdefghijklmnopqrstuvwxyz"),
-                               "category"),
-])
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("page=abc", "page"),
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        ("per_page=x", "per_page"),
+        ("per_page=0", "per_page"),
+        ("page=9999999999", "page"),
+        ("page=500&per_page=50", "page"),
+        ("q=" + "x" * 1001, "q"),
+        ("category=" + "&category=".join("abcdefghijklmnopqrstuvwxyz"), "category"),
+    ],
+)
 def test_bad_parameters_are_400_naming_the_parameter(client, query: str, param: str) -> None:
     response = client.get(f"/api/search?{query}")
     assert response.status_code == 400
@@ -86,31 +113,49 @@ def test_related_answers_the_documented_shape(client) -> None:
     assert list(body) == ["slug", "results", "build_id"]
     assert len(body["results"]) == 3
     for result in body["results"]:
-        assert {"slug", "url", "title", "excerpt", "score", "reasons", "reason",
-                "score_parts"} <= set(result)
+        assert {
+            "slug",
+            "url",
+            "title",
+            "excerpt",
+            "score",
+            "reasons",
+            "reason",
+            "score_parts",
+        } <= set(result)
         assert result["reasons"] and result["url"].startswith("/posts/")
     moved = client.get("/api/posts/old/flask-blueprints/related?limit=2")
     assert moved.status_code == 301
     assert moved.headers["Location"].endswith(
-        "/api/posts/flask-blueprints-for-larger-apps/related?limit=2")
+        "/api/posts/flask-blueprints-for-larger-apps/related?limit=2"
+    )
 
 
-@pytest.mark.parametrize(("method", "path", "status", "code"), [
-    ("GET", "/api/posts/no-such-post", 404, "post_not_found"),
-    ("GET", "/api/posts/no-such-post/related", 404, "post_not_found"),
-    ("GET", "/api/posts/kombucha-butterfly-pea-experiments", 404, "post_not_found"),  # draft
-    ("GET", "/api/posts/letter-to-future-web-developers", 404, "post_not_found"),  # scheduled
-    ("GET", "/api/nothing-here", 404, "not_found"),
-    ("POST", "/api/search", 405, "method_not_allowed"),
-    ("DELETE", "/api/posts/x", 405, "method_not_allowed"),
-])
-def test_errors_share_one_json_shape(client, method: str, path: str, status: int,
-                                     code: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/api/posts/no-such-post", 404, "post_not_found"),
+        ("GET", "/api/posts/no-such-post/related", 404, "post_not_found"),
+        ("GET", "/api/posts/kombucha-butterfly-pea-experiments", 404, "post_not_found"),  # draft
+        ("GET", "/api/posts/letter-to-future-web-developers", 404, "post_not_found"),  # scheduled
+        ("GET", "/api/nothing-here", 404, "not_found"),
+        ("POST", "/api/search", 405, "method_not_allowed"),
+        ("DELETE", "/api/posts/x", 405, "method_not_allowed"),
+    ],
+)
+def test_errors_share_one_json_shape(
+    client, method: str, path: str, status: int, code: str
+) -> None:
     response = client.open(path, method=method)
     assert response.status_code == status
-    assert response.get_json() == {"error": {
-        "status": status, "code": code, "message": response.get_json()["error"]["message"],
-        "param": None}}
+    assert response.get_json() == {
+        "error": {
+            "status": status,
+            "code": code,
+            "message": response.get_json()["error"]["message"],
+            "param": None,
+        }
+    }
     assert response.get_json()["error"]["message"]
 
 
@@ -133,8 +178,12 @@ def test_without_a_build_every_endpoint_is_503(tmp_path: Path) -> None:
 def test_permalink_template_is_configurable(tmp_path: Path) -> None:
     write_post(tmp_path / "posts", "x.md", {"title": "Hello", "date": "2024-03-05"}, "words")
     build(tmp_path / "posts", tmp_path / "index")
-    app = create_app({"INDEX_DIR": str(tmp_path / "index"),
-                      "PERMALINK": "https://blog.example/{year}/{month}/{slug}/"})
+    app = create_app(
+        {
+            "INDEX_DIR": str(tmp_path / "index"),
+            "PERMALINK": "https://blog.example/{year}/{month}/{slug}/",
+        }
+    )
     body = app.test_client().get("/api/search?q=hello").get_json()
     assert body["results"][0]["url"] == "https://blog.example/2024/03/x/"
     app.extensions["postsearch.searcher"].close()
@@ -164,18 +213,23 @@ def test_alias_redirect_keeps_the_query_string_and_ignores_host(client) -> None:
     """Query keys must never become url_for arguments (they gave 500s and Host-based
     absolute redirects)."""
     for query in ("ref=x", "endpoint=x", "_external=1", "_scheme=ftp", "limit=2"):
-        response = client.get(f"/api/posts/old/flask-blueprints?{query}",
-                              headers={"Host": "evil.example"})
+        response = client.get(
+            f"/api/posts/old/flask-blueprints?{query}", headers={"Host": "evil.example"}
+        )
         assert response.status_code == 301
         assert response.headers["Location"] == (
-            f"/api/posts/flask-blueprints-for-larger-apps?{query}")
+            f"/api/posts/flask-blueprints-for-larger-apps?{query}"
+        )
         assert response.get_json()["error"]["code"] == "moved_permanently"
 
 
 @pytest.mark.parametrize("value", ["%C2%B2", "%D9%A3", "1e3", "%2B5", "5x"])
 def test_non_ascii_or_odd_digits_are_400(client, value: str) -> None:
-    for path in (f"/api/search?page={value}", f"/api/search?per_page={value}",
-                 f"/api/posts/sourdough-bread-for-beginners/related?limit={value}"):
+    for path in (
+        f"/api/search?page={value}",
+        f"/api/search?per_page={value}",
+        f"/api/posts/sourdough-bread-for-beginners/related?limit={value}",
+    ):
         assert client.get(path).status_code == 400, path
 
 
@@ -192,8 +246,9 @@ def test_bad_permalink_templates_fail_at_startup(template: str) -> None:
 def test_undated_posts_get_a_clean_dated_permalink(tmp_path: Path) -> None:
     write_post(tmp_path / "posts", "x.md", {"title": "No date"}, "words")
     build(tmp_path / "posts", tmp_path / "index")
-    app = create_app({"INDEX_DIR": str(tmp_path / "index"),
-                      "PERMALINK": "/{year}/{month}/{day}/{slug}/"})
+    app = create_app(
+        {"INDEX_DIR": str(tmp_path / "index"), "PERMALINK": "/{year}/{month}/{day}/{slug}/"}
+    )
     body = app.test_client().get("/api/search?q=words").get_json()
     assert body["results"][0]["url"] == "/x/"
     app.extensions["postsearch.searcher"].close()
@@ -207,10 +262,17 @@ def test_default_limits_above_the_maximum_are_refused() -> None:
 def test_nothing_from_a_post_reaches_the_html_fields_unescaped(tmp_path: Path) -> None:
     """`title_html` and `snippet` are the only HTML the API returns; hostile front matter
     and bodies come out escaped (issue #5, output)."""
-    write_post(tmp_path / "posts", "evil.md", {
-        "title": '"><img src=x onerror=alert(1)> evil', "excerpt": '" onmouseover="alert(1)',
-        "image": "javascript:alert(1)", "date": "2024-01-01"},
-        'The evil body says `<script>alert("x")</script>` and "onmouseover=alert(1)" evil.')
+    write_post(
+        tmp_path / "posts",
+        "evil.md",
+        {
+            "title": '"><img src=x onerror=alert(1)> evil',
+            "excerpt": '" onmouseover="alert(1)',
+            "image": "javascript:alert(1)",
+            "date": "2024-01-01",
+        },
+        'The evil body says `<script>alert("x")</script>` and "onmouseover=alert(1)" evil.',
+    )
     build(tmp_path / "posts", tmp_path / "index")
     app = create_app({"INDEX_DIR": str(tmp_path / "index")})
     try:

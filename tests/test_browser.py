@@ -13,9 +13,15 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TIMEOUT_MS = 10_000
 COUNT = re.compile(r"(\d+) results?")
 
@@ -25,8 +31,9 @@ def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             yield browser
         finally:
@@ -42,8 +49,9 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     errors: list[str] = []
     foreign: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("request", lambda r: None if r.url.startswith(live_server.url)
-            else foreign.append(r.url))
+    page.on(
+        "request", lambda r: None if r.url.startswith(live_server.url) else foreign.append(r.url)
+    )
     try:
         yield page
     finally:
@@ -135,8 +143,9 @@ def test_category_facet_filters_and_is_kept_in_url(page: Page) -> None:
     shown = slugs(page)
     page.reload()
     wait_ready(page, "")
-    expect(page.locator("#facets").get_by_role("checkbox", name=re.compile(r"^Cooking\b")))\
-        .to_be_checked()
+    expect(
+        page.locator("#facets").get_by_role("checkbox", name=re.compile(r"^Cooking\b"))
+    ).to_be_checked()
     assert slugs(page) == shown
 
 
@@ -167,8 +176,9 @@ def test_html_in_queries_and_posts_never_runs(page: Page) -> None:
 
     page.locator("#q").fill("sanitising")
     wait_ready(page, "sanitising")
-    expect(page.locator("#results a[href='/posts/sanitising-user-html-without-breaking-it']"))\
-        .to_have_count(1)
+    expect(
+        page.locator("#results a[href='/posts/sanitising-user-html-without-breaking-it']")
+    ).to_have_count(1)
     expect(page.locator("#results script")).to_have_count(0)
     page.locator("#q").fill('alert("xss") script')
     wait_ready(page, 'alert("xss") script')

@@ -24,12 +24,24 @@ from tests.conftest import BIN, SAMPLE_POSTS, seed_front, shared_dir, write_post
 
 def small_corpus(folder: Path) -> Path:
     """Three visible posts, a draft, a scheduled post and a broken file."""
-    write_post(folder, "alpha.md", seed_front("alpha", "Alpha raccoons", "Zoology", "Mammals",
-                                               "Procyonids", "Raccoons"), "Raccoons wash food.")
-    write_post(folder, "beta.md", seed_front("beta", "Beta otters", "Zoology", "Mammals",
-                                              "Mustelids", "Otters"), "Otters hold hands.")
-    write_post(folder, "sub/gamma.markdown", seed_front(
-        "gamma", "Gamma herons", "Zoology", "Birds", "Waders", "Herons"), "Herons fish alone.")
+    write_post(
+        folder,
+        "alpha.md",
+        seed_front("alpha", "Alpha raccoons", "Zoology", "Mammals", "Procyonids", "Raccoons"),
+        "Raccoons wash food.",
+    )
+    write_post(
+        folder,
+        "beta.md",
+        seed_front("beta", "Beta otters", "Zoology", "Mammals", "Mustelids", "Otters"),
+        "Otters hold hands.",
+    )
+    write_post(
+        folder,
+        "sub/gamma.markdown",
+        seed_front("gamma", "Gamma herons", "Zoology", "Birds", "Waders", "Herons"),
+        "Herons fish alone.",
+    )
     write_post(folder, "draft.md", {"title": "Secret", "draft": True}, "Hidden words here.")
     write_post(folder, "future.md", {"title": "Later", "date": "2999-01-01"}, "Not yet.")
     (folder / "broken.md").write_text("---\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")
@@ -40,7 +52,8 @@ def test_build_counts_hidden_and_skipped_posts(tmp_path: Path) -> None:
     result = build(small_corpus(tmp_path / "posts"), tmp_path / "index")
     assert (result.files, result.indexed, result.drafts, result.scheduled) == (6, 4, 1, 1)
     assert [(e.path, e.reason.split(":")[0]) for e in result.skipped] == [
-        ("broken.md", "invalid YAML front matter")]
+        ("broken.md", "invalid YAML front matter")
+    ]
     manifest = json.loads((result.build_dir / "manifest.json").read_text())
     assert manifest["counts"] == {"files": 6, "indexed": 4, "drafts": 1, "skipped": 1}
     assert [s["slug"] for s in manifest["scheduled"]] == ["future"]
@@ -112,7 +125,9 @@ def test_duplicate_slugs_are_reported_and_renamed_deterministically(tmp_path: Pa
     write_post(posts, "c.md", {"title": "Third", "slug": "same"}, "three")
     result = build(posts, tmp_path / "index")
     assert [(d.path, d.renamed_to, d.kept_by) for d in result.duplicates] == [
-        ("b/same.md", "same-2", "a/same.md"), ("c.md", "same-3", "a/same.md")]
+        ("b/same.md", "same-2", "a/same.md"),
+        ("c.md", "same-3", "a/same.md"),
+    ]
     with Searcher(tmp_path / "index") as searcher:
         assert searcher.post("same-2")["title"] == "Second"
 
@@ -160,10 +175,17 @@ def test_killed_reindex_leaves_the_served_build_intact(tmp_path: Path) -> None:
     """SIGKILL in the middle of a real reindex of a real blog (issue #2, atomic publish)."""
     index_dir = tmp_path / "index"
     first = build(SAMPLE_POSTS, index_dir)
-    env = {**os.environ, "POSTSEARCH_INDEX_DIR": str(index_dir),
-           "POSTSEARCH_POSTS_DIR": str(shared_dir("data", "blogs", "auth0", "posts"))}
-    process = subprocess.Popen([str(BIN / "postsearch"), "reindex"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "POSTSEARCH_INDEX_DIR": str(index_dir),
+        "POSTSEARCH_POSTS_DIR": str(shared_dir("data", "blogs", "auth0", "posts")),
+    }
+    process = subprocess.Popen(
+        [str(BIN / "postsearch"), "reindex"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     builds = index_dir / "builds"
     while not any(p.name.startswith(".tmp-") for p in builds.iterdir()):
@@ -192,10 +214,19 @@ def _limit_file_size() -> None:
 def test_a_write_error_fails_cleanly_and_keeps_the_served_build(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     first = build(SAMPLE_POSTS, index_dir)
-    env = {**os.environ, "POSTSEARCH_INDEX_DIR": str(index_dir),
-           "POSTSEARCH_POSTS_DIR": str(shared_dir("data", "blogs", "18f", "posts"))}
-    result = subprocess.run([str(BIN / "postsearch"), "reindex"], env=env, capture_output=True,
-                            text=True, timeout=300, preexec_fn=_limit_file_size)
+    env = {
+        **os.environ,
+        "POSTSEARCH_INDEX_DIR": str(index_dir),
+        "POSTSEARCH_POSTS_DIR": str(shared_dir("data", "blogs", "18f", "posts")),
+    }
+    result = subprocess.run(
+        [str(BIN / "postsearch"), "reindex"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_limit_file_size,
+    )
     assert result.returncode == 1
     assert "cannot write the index" in result.stderr and "Traceback" not in result.stderr
     assert current_build_dir(index_dir) == first.build_dir
@@ -204,7 +235,8 @@ def test_a_write_error_fails_cleanly_and_keeps_the_served_build(tmp_path: Path) 
 
 
 def test_pruning_never_deletes_the_current_build_with_a_relative_index_dir(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     posts = small_corpus(Path("posts"))
     options = BuildOptions(full=True, keep_builds=2, grace_seconds=0)
@@ -229,9 +261,14 @@ def test_strict_mode_publishes_nothing_when_a_post_is_skipped(tmp_path: Path) ->
     assert current_build_dir(index_dir) == first.build_dir
 
 
-@pytest.mark.parametrize("front", [{"title": "X", "readingTime": float("inf")},
-                                   {"title": "X", "date": "0001-01-01T00:00:00+01:00"},
-                                   {"title": "X", "date": "9999-12-31T23:59:59-01:00"}])
+@pytest.mark.parametrize(
+    "front",
+    [
+        {"title": "X", "readingTime": float("inf")},
+        {"title": "X", "date": "0001-01-01T00:00:00+01:00"},
+        {"title": "X", "date": "9999-12-31T23:59:59-01:00"},
+    ],
+)
 def test_out_of_range_values_skip_the_post_not_the_build(tmp_path: Path, front: dict) -> None:
     write_post(tmp_path / "posts", "ok.md", {"title": "Fine"}, "words")
     write_post(tmp_path / "posts", "bad.md", front, "words")

@@ -49,8 +49,7 @@ def test_strict_fails_on_a_broken_post_after_building(posts: Path, tmp_path: Pat
     assert result.exit_code == 1 and "--strict" in result.stderr
 
 
-def test_nothing_to_build_exits_1_and_keeps_the_current_build(posts: Path,
-                                                              tmp_path: Path) -> None:
+def test_nothing_to_build_exits_1_and_keeps_the_current_build(posts: Path, tmp_path: Path) -> None:
     index = str(tmp_path / "ix")
     assert run("reindex", "--posts", str(posts), "--index", index).exit_code == 0
     empty = tmp_path / "empty"
@@ -63,13 +62,15 @@ def test_nothing_to_build_exits_1_and_keeps_the_current_build(posts: Path,
 
 def test_a_held_lock_exits_3(posts: Path, tmp_path: Path) -> None:
     with writer_lock(tmp_path / "ix"):
-        result = run("reindex", "--posts", str(posts), "--index", str(tmp_path / "ix"),
-                     "--wait", "0.2")
+        result = run(
+            "reindex", "--posts", str(posts), "--index", str(tmp_path / "ix"), "--wait", "0.2"
+        )
     assert result.exit_code == 3 and "another reindex" in result.stderr
 
 
-@pytest.mark.parametrize("args", [["reindex", "--nope"], ["reindex", "--wait", "-1"],
-                                  ["no-such-command"]])
+@pytest.mark.parametrize(
+    "args", [["reindex", "--nope"], ["reindex", "--wait", "-1"], ["no-such-command"]]
+)
 def test_usage_errors_exit_2(args: list[str]) -> None:
     assert run(*args).exit_code == 2
 
@@ -86,10 +87,16 @@ def test_every_command_has_help() -> None:
     assert "Example:" in run("reindex", "--help").stdout
 
 
-@pytest.mark.parametrize("env", [{"POSTSEARCH_KEEP_BUILDS": "abc"},
-                                 {"POSTSEARCH_KEEP_BUILDS": "0"},
-                                 {"POSTSEARCH_PERMALINK": "/posts/"}])
-def test_bad_configuration_is_a_usage_error(posts: Path, tmp_path: Path,
-                                            env: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"POSTSEARCH_KEEP_BUILDS": "abc"},
+        {"POSTSEARCH_KEEP_BUILDS": "0"},
+        {"POSTSEARCH_PERMALINK": "/posts/"},
+    ],
+)
+def test_bad_configuration_is_a_usage_error(
+    posts: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
     result = run("reindex", "--posts", str(posts), "--index", str(tmp_path / "ix"), env=env)
     assert result.exit_code == 2 and "bad configuration" in result.stderr

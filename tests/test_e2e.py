@@ -13,8 +13,9 @@ pytestmark = pytest.mark.e2e
 
 
 def test_search_and_related_over_http(live_server: LiveServer) -> None:
-    body = requests.get(f"{live_server.url}/api/search", params={"q": "neural networks"},
-                        timeout=10).json()
+    body = requests.get(
+        f"{live_server.url}/api/search", params={"q": "neural networks"}, timeout=10
+    ).json()
     assert body["total"] >= 5
     slug = body["results"][0]["slug"]
     assert "<mark>" in body["results"][0]["snippet"]
@@ -32,8 +33,9 @@ def test_a_reindex_is_served_by_every_worker_without_restart(live_server: LiveSe
     def keep_searching() -> None:
         with requests.Session() as session:
             while not stop.is_set():
-                response = session.get(f"{live_server.url}/api/search",
-                                       params={"q": "sourdough"}, timeout=10)
+                response = session.get(
+                    f"{live_server.url}/api/search", params={"q": "sourdough"}, timeout=10
+                )
                 if response.status_code != 200:
                     errors.append(f"{response.status_code} {response.text[:200]}")
 
@@ -41,9 +43,16 @@ def test_a_reindex_is_served_by_every_worker_without_restart(live_server: LiveSe
     for reader in readers:
         reader.start()
     try:
-        write_post(live_server.posts_dir, "zeppelin-flights.md",
-                   {"title": "Zeppelin flights over the Alps", "date": "2024-05-01",
-                    "categories": ["Travel"]}, "Airships drift slowly above glaciers.")
+        write_post(
+            live_server.posts_dir,
+            "zeppelin-flights.md",
+            {
+                "title": "Zeppelin flights over the Alps",
+                "date": "2024-05-01",
+                "categories": ["Travel"],
+            },
+            "Airships drift slowly above glaciers.",
+        )
         result = live_server.reindex()
         assert result.returncode == 0, result.stderr
         assert "Built " in result.stdout
@@ -53,8 +62,9 @@ def test_a_reindex_is_served_by_every_worker_without_restart(live_server: LiveSe
             reader.join()
     assert errors == []
     for _ in range(30):  # new connections, spread over both workers
-        body = requests.get(f"{live_server.url}/api/search", params={"q": "zeppelin"},
-                            timeout=10).json()
+        body = requests.get(
+            f"{live_server.url}/api/search", params={"q": "zeppelin"}, timeout=10
+        ).json()
         assert [r["slug"] for r in body["results"]] == ["zeppelin-flights"]
         assert body["build_id"] != before
     post = requests.get(f"{live_server.url}/api/posts/zeppelin-flights", timeout=10).json()

@@ -15,8 +15,18 @@ from index.related import RelatedLists
 from search import Searcher, SearchRequest
 from tests.conftest import SAMPLE_POSTS, write_post
 
-QUERIES = ["neural networks", "sourdough starter", "index funds", "hiking alps", "flask",
-           "postgres full text search", "budget", "react hooks", "\"neural network\"", ""]
+QUERIES = [
+    "neural networks",
+    "sourdough starter",
+    "index funds",
+    "hiking alps",
+    "flask",
+    "postgres full text search",
+    "budget",
+    "react hooks",
+    '"neural network"',
+    "",
+]
 
 
 class Recorder:
@@ -35,18 +45,29 @@ class Recorder:
 def change_corpus(posts: Path) -> None:
     """One modified, one added and one deleted post."""
     target = posts / "convolutional-networks-for-image-recognition.md"
-    target.write_text(target.read_text(encoding="utf-8") + "\n\nA new section on capsule "
-                      "networks and equivariance in image recognition.\n", encoding="utf-8")
-    write_post(posts, "graph-neural-networks-intro.md", {
-        "title": "Graph Neural Networks: Learning on Relationships", "date": "2024-09-01",
-        "categories": [{"type": "general", "name": "Artificial Intelligence"},
-                       {"type": "medium", "name": "Machine Learning"},
-                       {"type": "specific", "name": "Neural Networks"},
-                       {"type": "niche", "name": "Graph Neural Networks"}],
-        "tags": ["neural networks", "graphs"]},
+    target.write_text(
+        target.read_text(encoding="utf-8") + "\n\nA new section on capsule "
+        "networks and equivariance in image recognition.\n",
+        encoding="utf-8",
+    )
+    write_post(
+        posts,
+        "graph-neural-networks-intro.md",
+        {
+            "title": "Graph Neural Networks: Learning on Relationships",
+            "date": "2024-09-01",
+            "categories": [
+                {"type": "general", "name": "Artificial Intelligence"},
+                {"type": "medium", "name": "Machine Learning"},
+                {"type": "specific", "name": "Neural Networks"},
+                {"type": "niche", "name": "Graph Neural Networks"},
+            ],
+            "tags": ["neural networks", "graphs"],
+        },
         "Graph neural networks pass messages between nodes. Each layer of the network "
         "aggregates neighbour features, so deep networks see wider neighbourhoods. Training "
-        "uses backpropagation like any other neural network, with dropout and weight decay.")
+        "uses backpropagation like any other neural network, with dropout and weight decay.",
+    )
     (posts / "the-50-30-20-budget-rule.md").unlink()
 
 
@@ -110,8 +131,9 @@ def test_related_lists_equal_a_full_build_where_changes_reach(twin_builds) -> No
         assert new_post in mine.neighbours[row][:10], slugs[row]
     deleted_anywhere = "the-50-30-20-budget-rule" not in slugs
     assert deleted_anywhere
-    same = sum(mine.neighbours[r].tolist() == theirs.neighbours[r].tolist()
-               for r in range(len(slugs)))
+    same = sum(
+        mine.neighbours[r].tolist() == theirs.neighbours[r].tolist() for r in range(len(slugs))
+    )
     assert same >= 0.9 * len(slugs)
     assert np.allclose(mine.score, theirs.score, atol=0.02)
 

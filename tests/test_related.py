@@ -12,8 +12,10 @@ from index import BuildOptions, build
 from search import PostMoved, PostNotFound, Searcher
 from tests.conftest import seed_front, write_post
 
-SHARED_TEXT = ("Field notes on animal behaviour: feeding, grooming, nesting and how the young "
-               "learn from adults over the seasons.")
+SHARED_TEXT = (
+    "Field notes on animal behaviour: feeding, grooming, nesting and how the young "
+    "learn from adults over the seasons."
+)
 
 
 @pytest.fixture(scope="module")
@@ -21,23 +23,44 @@ def related_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`target` shares a niche category with `niche-mate` and only a general one with
     `general-mate`; both mates have the same body, so text similarity is equal."""
     posts = tmp_path_factory.mktemp("related") / "posts"
-    write_post(posts, "target.md", seed_front(
-        "target", "Raccoon diaries", "Zoology", "Mammals", "Procyonids", "Raccoon Behaviour"),
-        SHARED_TEXT + " Raccoons.")
-    write_post(posts, "niche-mate.md", seed_front(
-        "niche-mate", "Notes one", "Gardening", "Pests", "Visitors", "Raccoon Behaviour"),
-        SHARED_TEXT)
-    write_post(posts, "general-mate.md", seed_front(
-        "general-mate", "Notes two", "Zoology", "Insects", "Beetles", "Dung Beetles"),
-        SHARED_TEXT)
-    write_post(posts, "loner.md", {"title": "Pure text", "date": "2024-02-01"},
-               "Grooming and nesting seasons of raccoons, with notes on feeding.")
+    write_post(
+        posts,
+        "target.md",
+        seed_front(
+            "target", "Raccoon diaries", "Zoology", "Mammals", "Procyonids", "Raccoon Behaviour"
+        ),
+        SHARED_TEXT + " Raccoons.",
+    )
+    write_post(
+        posts,
+        "niche-mate.md",
+        seed_front(
+            "niche-mate", "Notes one", "Gardening", "Pests", "Visitors", "Raccoon Behaviour"
+        ),
+        SHARED_TEXT,
+    )
+    write_post(
+        posts,
+        "general-mate.md",
+        seed_front("general-mate", "Notes two", "Zoology", "Insects", "Beetles", "Dung Beetles"),
+        SHARED_TEXT,
+    )
+    write_post(
+        posts,
+        "loner.md",
+        {"title": "Pure text", "date": "2024-02-01"},
+        "Grooming and nesting seasons of raccoons, with notes on feeding.",
+    )
     write_post(posts, "draft.md", {"title": "Draft twin", "status": "draft"}, SHARED_TEXT)
     write_post(posts, "future.md", {"title": "Future twin", "date": "2999-01-01"}, SHARED_TEXT)
     for i in range(6):  # unrelated filler so IDF is meaningful
         front = {"title": f"Filler {i}", "date": f"2020-01-0{i + 1}", "tags": ["misc"]}
-        write_post(posts, f"filler{i}.md", front,
-                   f"Quarterly tax forms, invoices and spreadsheets number {i}.")
+        write_post(
+            posts,
+            f"filler{i}.md",
+            front,
+            f"Quarterly tax forms, invoices and spreadsheets number {i}.",
+        )
     index_dir = posts.parent / "index"
     build(posts, index_dir)
     return index_dir

@@ -19,24 +19,56 @@ from tests.conftest import seed_front, write_post
 def zoo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny corpus with distinct vocabulary for exact expectations."""
     posts = tmp_path_factory.mktemp("zoo") / "posts"
-    write_post(posts, "network.md", seed_front(
-        "network", "Wiring a home network", "Technology", "Hardware", "Networking", "Routers"),
-        "A single network cable joins the router to the switch.")
-    write_post(posts, "tanuki.md", seed_front(
-        "tanuki", "Tanuki folklore", "Culture", "Japan", "Folklore", "Yokai",
-        date="2023-05-01T00:00:00Z"),
+    write_post(
+        posts,
+        "network.md",
+        seed_front(
+            "network", "Wiring a home network", "Technology", "Hardware", "Networking", "Routers"
+        ),
+        "A single network cable joins the router to the switch.",
+    )
+    write_post(
+        posts,
+        "tanuki.md",
+        seed_front(
+            "tanuki",
+            "Tanuki folklore",
+            "Culture",
+            "Japan",
+            "Folklore",
+            "Yokai",
+            date="2023-05-01T00:00:00Z",
+        ),
         "The tanuki is a raccoon dog. Raccoon dogs appear in many old stories about "
-        "shape shifting and mischief.")
-    write_post(posts, "raccoon.md", seed_front(
-        "raccoon", "Raccoons in the city", "Nature", "Mammals", "Procyonids", "Urban Raccoons",
-        date="2024-06-01T00:00:00Z"),
-        "City raccoons open bins. A dog barked at the raccoon while stories were told.")
-    write_post(posts, "xss.md", {"title": "Escaping <b>markup</b>", "date": "2022-01-01"},
-               "Never trust `<script>alert('owned')</script>` in a comment & always escape "
-               "the alert payload before rendering.")
-    write_post(posts, "french.md", {"title": "Randonnée d'été", "date": "2022-07-01",
-                                     "lang": "fr"},
-               "Les randonnées en montagne demandent une bonne crème solaire et de l'eau.")
+        "shape shifting and mischief.",
+    )
+    write_post(
+        posts,
+        "raccoon.md",
+        seed_front(
+            "raccoon",
+            "Raccoons in the city",
+            "Nature",
+            "Mammals",
+            "Procyonids",
+            "Urban Raccoons",
+            date="2024-06-01T00:00:00Z",
+        ),
+        "City raccoons open bins. A dog barked at the raccoon while stories were told.",
+    )
+    write_post(
+        posts,
+        "xss.md",
+        {"title": "Escaping <b>markup</b>", "date": "2022-01-01"},
+        "Never trust `<script>alert('owned')</script>` in a comment & always escape "
+        "the alert payload before rendering.",
+    )
+    write_post(
+        posts,
+        "french.md",
+        {"title": "Randonnée d'été", "date": "2022-07-01", "lang": "fr"},
+        "Les randonnées en montagne demandent une bonne crème solaire et de l'eau.",
+    )
     return posts
 
 
@@ -67,8 +99,7 @@ def test_a_question_finds_posts_holding_most_of_its_words(zoo_searcher: Searcher
     assert found[0] == "tanuki" and "raccoon" in found
 
 
-def test_words_in_other_languages_match_with_or_without_accents(
-        zoo_searcher: Searcher) -> None:
+def test_words_in_other_languages_match_with_or_without_accents(zoo_searcher: Searcher) -> None:
     assert slugs(zoo_searcher, "randonnées") == ["french"]
     assert slugs(zoo_searcher, "randonnees") == ["french"]
     assert slugs(zoo_searcher, "crème") == ["french"]
@@ -81,8 +112,7 @@ def test_empty_query_browses_newest_first(zoo_searcher: Searcher) -> None:
     assert zoo_searcher.search(SearchRequest(q="   ")).total == 5
 
 
-def test_category_filter_and_facets_cover_the_whole_result_set(
-        zoo_searcher: Searcher) -> None:
+def test_category_filter_and_facets_cover_the_whole_result_set(zoo_searcher: Searcher) -> None:
     page = zoo_searcher.search(SearchRequest(q="raccoon", per_page=1))
     assert page.total == 2 and len(page.hits) == 1
     counts = {f.name: f.count for f in page.facets["categories"]}
@@ -124,7 +154,8 @@ def test_snippet_marks_stemmed_matches_on_word_boundaries(zoo_searcher: Searcher
 
 
 def test_query_that_finds_nothing_with_all_words_falls_back_to_any_word(
-        zoo_searcher: Searcher) -> None:
+    zoo_searcher: Searcher,
+) -> None:
     page = zoo_searcher.search(SearchRequest(q="raccoon AND zeppelin"))
     assert page.fallback == "any_word" and page.total == 2
 
@@ -137,14 +168,31 @@ def test_scheduled_posts_appear_when_their_date_comes(tmp_path: Path) -> None:
         assert slugs(searcher, "comet") == ["now"]
         later = dt.datetime(2030, 1, 2, tzinfo=dt.UTC)
         assert {h.slug for h in searcher.search(SearchRequest(q="comet"), now=later).hits} == {
-            "soon", "now"}
+            "soon",
+            "now",
+        }
 
 
 HOSTILE = [
-    "*", "body:*", "*e*", "a*", "???", "body:[a TO z]", "[a TO]", "NOT NOT NOT python",
-    "(" * 2000 + "x" + ")" * 2000, "x" * 50_000, "python^1e308", "title:python~5",
-    " ".join(f"w{i}" for i in range(1000)), " OR ".join(f"w{i}" for i in range(1000)),
-    "\x00\ud800\u200b\u202e", "nosuchfield:python", '"unbalanced', "AND OR NOT", ":",
+    "*",
+    "body:*",
+    "*e*",
+    "a*",
+    "???",
+    "body:[a TO z]",
+    "[a TO]",
+    "NOT NOT NOT python",
+    "(" * 2000 + "x" + ")" * 2000,
+    "x" * 50_000,
+    "python^1e308",
+    "title:python~5",
+    " ".join(f"w{i}" for i in range(1000)),
+    " OR ".join(f"w{i}" for i in range(1000)),
+    "\x00\ud800\u200b\u202e",
+    "nosuchfield:python",
+    '"unbalanced',
+    "AND OR NOT",
+    ":",
 ]
 
 
@@ -187,8 +235,7 @@ def test_category_counts_ignore_the_category_filter(zoo_searcher: Searcher) -> N
     assert {f.value: f.count for f in empty.facets["categories"]}["routers"] == 0
 
 
-def test_no_fallback_is_claimed_when_the_retry_finds_nothing_too(
-        zoo_searcher: Searcher) -> None:
+def test_no_fallback_is_claimed_when_the_retry_finds_nothing_too(zoo_searcher: Searcher) -> None:
     page = zoo_searcher.search(SearchRequest(q="zeppelin AND blimp"))
     assert page.total == 0 and page.fallback is None
 
@@ -198,7 +245,8 @@ def test_browsing_has_no_relevance_score(zoo_searcher: Searcher) -> None:
 
 
 def test_a_query_with_not_never_falls_back_to_matching_the_excluded_word(
-        zoo_searcher: Searcher) -> None:
+    zoo_searcher: Searcher,
+) -> None:
     page = zoo_searcher.search(SearchRequest(q="zeppelin AND NOT raccoon"))
     assert page.total == 0 and page.fallback is None
 
