@@ -81,3 +81,26 @@ def test_any_parameter_value_is_200_or_400(
 def test_any_slug_is_200_301_or_404(client, slug: str) -> None:
     response = client.get("/api/posts/" + slug)
     assert response.status_code in (200, 301, 308, 404, 405)
+
+
+@SETTINGS
+@given(
+    pairs=st.lists(
+        st.tuples(
+            st.sampled_from(["q", "page", "per_page", "category", "limit", "x"]),
+            st.one_of(
+                st.text(max_size=40),
+                st.integers(-(10**30), 10**30).map(str),
+                st.sampled_from(["\x00", "\x1b[31m", "\u202e", "NOT", '"', "-1", "0"]),
+            ),
+        ),
+        max_size=12,
+    )
+)
+def test_repeated_and_control_parameters_never_500(client, pairs) -> None:
+    """Repeated keys, control characters, huge and negative numbers (issue #5)."""
+    for path in ("/api/search", "/api/posts/sourdough-bread-for-beginners/related"):
+        response = client.get(path, query_string=pairs)
+        assert response.status_code in (200, 400), (path, pairs)
+        body = response.get_json()
+        assert ("error" in body) == (response.status_code == 400)
