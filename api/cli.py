@@ -199,7 +199,12 @@ def _report(result: BuildResult, index_dir: Path) -> None:
             err=True,
         )
     rate = result.files / result.seconds if result.seconds else 0.0
-    if result.changed:
+    if result.mode == "incremental":
+        head = (
+            f"Built {result.build_id} in {index_dir} incrementally ({result.added} added, "
+            f"{result.modified} modified, {result.deleted} deleted)"
+        )
+    elif result.changed:
         head = f"Built {result.build_id} in {index_dir}"
     else:
         head = f"Nothing changed since build {result.build_id}; nothing rewritten"

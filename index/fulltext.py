@@ -1,6 +1,7 @@
 """Write the Whoosh full-text index of a set of posts, and apply changes to a copy of one.
 
-The index is written as segments of at most `SEGMENT_DOCS` posts. An incremental
+The index is written as about `SEGMENTS` segments of at least `MIN_SEGMENT_DOCS` posts
+(each segment costs every query a little; a smaller one is cheaper to rewrite). An incremental
 update rewrites only the segments that hold a changed or deleted post (Whoosh drops
 deleted documents when it merges a segment), so the index statistics BM25 scores with
 (document counts, frequencies, lengths) come out exactly as a full build's.
@@ -17,14 +18,15 @@ from whoosh.reading import SegmentReader
 from .posts import Post
 from .schema import build_schema, post_to_document
 
-SEGMENT_DOCS = 500
+SEGMENTS = 4
+MIN_SEGMENT_DOCS = 200
 
 
 def build_fulltext(
     posts: Sequence[Post],
     out_dir: Path,
     on_post: Callable[[Post], None] | None = None,
-    segment_docs: int = SEGMENT_DOCS,
+    segment_docs: int | None = None,
 ) -> None:
     """Index `posts` into a new Whoosh index in `out_dir` (non-compound segments).
 
@@ -33,6 +35,8 @@ def build_fulltext(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     fulltext = whoosh_index.create_in(str(out_dir), build_schema())
+    if segment_docs is None:
+        segment_docs = max(MIN_SEGMENT_DOCS, -(-len(posts) // SEGMENTS))
     for start in range(0, len(posts), segment_docs):
         writer = fulltext.writer(limitmb=256, compound=False)
         try:

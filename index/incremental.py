@@ -24,6 +24,7 @@ from .build import (
     BuildOptions,
     BuildResult,
     Corpus,
+    DuplicateSlug,
     Progress,
     _timed,
     files_table,
@@ -62,8 +63,12 @@ def build_incrementally(
         + len(changes.changed)
         + len(changes.deleted)
     )
-    if manifest.get("duplicates") or drift > FULL_REBUILD_SHARE * max(1, len(previous_files)):
+    if drift > FULL_REBUILD_SHARE * max(1, len(previous_files)):
         raise NeedsFullBuild
+    duplicates = [DuplicateSlug(**d) for d in manifest.get("duplicates", [])]
+    involved = {d.path for d in duplicates} | {d.kept_by for d in duplicates}
+    if involved & set(changes.changed + changes.deleted):
+        raise NeedsFullBuild  # renamed slugs depend on the whole corpus's path order
     fresh, errors, states = parse_files(posts_dir, changes.changed, progress)
     kept = {name: previous_files[name] for name in changes.unchanged}
     _check_slugs(fresh, kept)
@@ -80,7 +85,13 @@ def build_incrementally(
         old_records[i] if kind == "old" else post_record(new_posts[i]) for _, kind, i in order
     ]
     files = {**kept, **files_table(fresh, errors, states)}
-    corpus = Corpus(posts=fresh, records=records, files=dict(sorted(files.items())), skipped=errors)
+    corpus = Corpus(
+        posts=fresh,
+        records=records,
+        files=dict(sorted(files.items())),
+        skipped=errors,
+        duplicates=duplicates,
+    )
     removed = [
         previous_files[name]["slug"]
         for name in changes.modified + changes.deleted
