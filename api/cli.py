@@ -198,6 +198,12 @@ def _report(result: BuildResult, index_dir: Path) -> None:
             f"({dup.kept_by} keeps it)",
             err=True,
         )
+    for conflict in result.alias_conflicts:
+        click.echo(
+            f"alias {conflict['alias']!r} of {conflict['slug']!r} is ignored: it already "
+            f"names {conflict['kept_by']!r}",
+            err=True,
+        )
     rate = result.files / result.seconds if result.seconds else 0.0
     if result.mode == "incremental":
         head = (

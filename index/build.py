@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .catalog import post_record, save_catalog
+from .catalog import alias_conflicts, post_record, save_catalog
 from .changes import FileState, detect_changes
 from .errors import NothingToBuild, PostParseError, PostsSkipped
 from .fulltext import build_fulltext
@@ -103,6 +103,7 @@ class BuildResult:
     seconds: float = 0.0
     recovered_lock_of: int | None = None  # pid of a reindex that died holding the lock
     removed_abandoned: list[str] = field(default_factory=list)  # its half-written builds
+    alias_conflicts: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -330,6 +331,7 @@ def publish(
             if r["date"] and _after(r["date"], now)
         ],
         "duplicates": [asdict(d) for d in corpus.duplicates],
+        "alias_conflicts": alias_conflicts(corpus.records),
         "settings": settings_of(options),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         **extra,
@@ -351,6 +353,7 @@ def publish(
             if e["state"] == "skipped"
         ],
         duplicates=corpus.duplicates,
+        alias_conflicts=manifest["alias_conflicts"],
         **extra.get("changes", {}),
     )
 

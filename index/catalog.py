@@ -45,6 +45,27 @@ def post_record(post: Post) -> dict[str, Any]:
     }
 
 
+def alias_key(ref: str) -> str:
+    """Normalise a slug, path or URL so "/Old/Post/", "old/post" and "https://x/old/post" agree."""
+    if "://" in ref:
+        ref = ref.split("://", 1)[1].partition("/")[2]
+    ref = ref.split("?", 1)[0].split("#", 1)[0].strip().strip("/")
+    return ref.removesuffix(".html").casefold()
+
+
+def alias_conflicts(records: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+    """Aliases that name another post's slug, or that two posts both claim."""
+    owner: dict[str, str] = {alias_key(r["slug"]): r["slug"] for r in records}
+    conflicts = []
+    for record in sorted(records, key=lambda r: r["path"]):
+        for alias in record["aliases"]:
+            key = alias_key(alias)
+            held = owner.setdefault(key, record["slug"])
+            if held != record["slug"]:
+                conflicts.append({"alias": alias, "slug": record["slug"], "kept_by": held})
+    return conflicts
+
+
 def save_catalog(records: Sequence[dict[str, Any]], out_dir: Path) -> None:
     """Write `posts.json` with one record per indexed post."""
     (out_dir / CATALOG_FILE).write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")

@@ -16,7 +16,7 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher as WhooshSearcher
 
 from index.build import FULLTEXT_DIR
-from index.catalog import load_catalog
+from index.catalog import alias_key, load_catalog
 from index.manifest import verify_build
 from index.related import RelatedLists
 from index.schema import facet_key
@@ -77,28 +77,27 @@ class LoadedBuild:
             post["slug"] for row, post in enumerate(self.posts) if not self.is_visible(row, now)
         ]
 
-    def resolve(self, ref: str) -> int | None:
-        """Row of the post whose slug or alias is `ref` (case-insensitive), else None."""
+    def resolve(self, ref: str, now: dt.datetime) -> int | None:
+        """Row of the visible post whose slug or alias is `ref` (case-insensitive), else None.
+
+        A scheduled post's alias never hides a visible post's identical alias.
+        """
         if ref in self.row_of:
             return self.row_of[ref]
-        return self.aliases.get(_alias_key(ref))
+        rows = self.aliases.get(alias_key(ref), [])
+        return next((row for row in rows if self.is_visible(row, now)), None)
 
 
-def _alias_key(ref: str) -> str:
-    """Normalise a slug, path or URL so "/Old/Post/", "old/post" and "https://x/old/post" agree."""
-    if "://" in ref:
-        ref = ref.split("://", 1)[1].partition("/")[2]
-    ref = ref.split("?", 1)[0].split("#", 1)[0].strip().strip("/")
-    return ref.removesuffix(".html").casefold()
-
-
-def _alias_table(posts: list[dict[str, Any]]) -> dict[str, int]:
-    table: dict[str, int] = {}
+def _alias_table(posts: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """Alias key -> rows claiming it: a post's own slug first, then aliases in path order."""
+    table: dict[str, list[int]] = {}
     for row, post in enumerate(posts):
-        table.setdefault(post["slug"].casefold(), row)
+        table.setdefault(alias_key(post["slug"]), []).append(row)
     for row, post in enumerate(posts):
         for alias in post["aliases"]:
-            table.setdefault(_alias_key(alias), row)
+            rows = table.setdefault(alias_key(alias), [])
+            if row not in rows:
+                rows.append(row)
     return table
 
 

@@ -281,7 +281,7 @@ class Searcher:
 
     @staticmethod
     def _row(loaded: LoadedBuild, ref: str, now: dt.datetime) -> int:
-        row = loaded.resolve(ref)
+        row = loaded.resolve(ref, now)
         if row is None or not loaded.is_visible(row, now):
             raise PostNotFound(ref)
         if loaded.posts[row]["slug"] != ref:

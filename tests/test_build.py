@@ -18,7 +18,7 @@ from index import BuildOptions, NothingToBuild, PostsSkipped, ReindexLocked, bui
 from index.errors import BuildCorrupt
 from index.manifest import verify_build
 from index.store import current_build_dir, writer_lock
-from search import Searcher, SearchRequest
+from search import PostMoved, Searcher, SearchRequest
 from tests.conftest import BIN, SAMPLE_POSTS, seed_front, shared_dir, write_post
 
 
@@ -274,3 +274,25 @@ def test_out_of_range_values_skip_the_post_not_the_build(tmp_path: Path, front: 
     write_post(tmp_path / "posts", "bad.md", front, "words")
     result = build(tmp_path / "posts", tmp_path / "index")
     assert result.indexed == 1 and [e.path for e in result.skipped] == ["bad.md"]
+
+
+def test_alias_conflicts_are_reported_and_resolved_predictably(tmp_path: Path) -> None:
+    posts = tmp_path / "posts"
+    write_post(posts, "a.md", {"title": "A", "aliases": ["/old/", "b"]}, "alpha")
+    write_post(posts, "b.md", {"title": "B", "aliases": ["/old/"]}, "beta")
+    write_post(posts, "c.md", {"title": "C", "aliases": ["/later/"], "date": "2999-01-01"}, "c")
+    write_post(posts, "d.md", {"title": "D", "aliases": ["/later/"]}, "delta")
+    result = build(posts, tmp_path / "index")
+    assert result.alias_conflicts == [
+        {"alias": "b", "slug": "a", "kept_by": "b"},
+        {"alias": "/old/", "slug": "b", "kept_by": "a"},
+        {"alias": "/later/", "slug": "d", "kept_by": "c"},
+    ]
+    with Searcher(tmp_path / "index") as searcher:
+        assert searcher.post("b")["title"] == "B"  # a slug beats another post's alias
+        with pytest.raises(PostMoved) as old:
+            searcher.post("old")
+        assert old.value.slug == "a"
+        with pytest.raises(PostMoved) as later:  # the scheduled post's alias does not hide it
+            searcher.post("later")
+        assert later.value.slug == "d"
