@@ -147,3 +147,10 @@ def test_sample_corpus_related_lists_stay_on_topic(sample_searcher: Searcher) ->
         post = sample_searcher.post(result.slug)
         assert any(c["name"] == "Artificial Intelligence" for c in post["categories"])
         assert result.reason
+
+
+def test_a_label_on_half_the_posts_says_little(searcher: Searcher) -> None:
+    """Six of twelve posts carry only the tag "misc": sharing it is weak evidence (a
+    cosine over label vectors would call such posts identical, 1.0)."""
+    filler = next(r for r in searcher.related("filler0", 5).results if r.slug.startswith("fill"))
+    assert 0 < filler.score_parts["taxonomy"] < 0.2
