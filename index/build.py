@@ -389,7 +389,7 @@ def settings_of(options: BuildOptions) -> dict[str, Any]:
     """The settings that shape a build's output (a change forces a full build)."""
     related = asdict(options.related)
     related.pop("block_rows")
-    return {"related": related, "fulltext_dir": FULLTEXT_DIR, "format": 4}
+    return {"related": related, "fulltext_dir": FULLTEXT_DIR, "format": 5}
 
 
 def _scheduled_count(manifest: dict[str, Any], now: dt.datetime) -> int:

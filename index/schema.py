@@ -89,6 +89,13 @@ def facet_key(name: str) -> str:
     return " ".join(name.replace(",", " ").split()).lower()
 
 
+def _own_excerpt(post: Post) -> str:
+    """The excerpt, unless it merely repeats the start of the body (the seed's excerpts
+    and every derived one do): indexing it twice would double-count those words."""
+    lead = post.excerpt.rstrip("…").strip()
+    return "" if " ".join(post.body_text.split()).startswith(" ".join(lead.split())) else lead
+
+
 def post_to_document(post: Post) -> dict[str, Any]:
     """Return the Whoosh document (field name -> value) of one post."""
     category_names = [c.name for c in post.categories]
@@ -108,7 +115,7 @@ def post_to_document(post: Post) -> dict[str, Any]:
         "published": int(post.date.timestamp()) if post.date else -(2**62),
     }
     if post.lang == "en":
-        document.update(title=post.title, excerpt=post.excerpt, body=post.body_text)
+        document.update(title=post.title, excerpt=_own_excerpt(post), body=post.body_text)
     else:
         document.update(title_intl=post.title, body_intl=f"{post.excerpt}\n\n{post.body_text}")
     if post.date is not None:
