@@ -46,6 +46,23 @@ class _Bars:
             self._bar = None
 
 
+# Options shared by the commands that write to the index folder.
+_index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    help="Index folder [default: POSTSEARCH_INDEX_DIR or data/build].",
+)
+_wait_option = click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another running reindex.",
+)
+
+
 @click.group()
 @click.version_option(package_name="postsearch")
 def main() -> None:
@@ -59,21 +76,9 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="Folder of posts [default: POSTSEARCH_POSTS_DIR or data/posts].",
 )
-@click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(path_type=Path),
-    help="Index folder [default: POSTSEARCH_INDEX_DIR or data/build].",
-)
+@_index_option
 @click.option("--full", is_flag=True, help="Rebuild even when no post changed.")
-@click.option(
-    "--wait",
-    "wait_seconds",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    help="Seconds to wait for another running reindex.",
-)
+@_wait_option
 @click.option("--strict", is_flag=True, help="Fail (exit 1) when any post cannot be parsed.")
 @click.option(
     "--progress/--no-progress",
@@ -135,20 +140,8 @@ def reindex(
 
 
 @main.command()
-@click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(path_type=Path),
-    help="Index folder [default: POSTSEARCH_INDEX_DIR or data/build].",
-)
-@click.option(
-    "--wait",
-    "wait_seconds",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    help="Seconds to wait for a running reindex.",
-)
+@_index_option
+@_wait_option
 def rollback(index_dir: Path | None, wait_seconds: float) -> None:
     """Serve the previous complete build again (workers switch on their next request).
 
