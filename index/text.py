@@ -205,9 +205,3 @@ def tidy_whitespace(text: str) -> str:
 def inline_to_text(value: str) -> str:
     """Plain text of a one-line field (title, excerpt) that may hold Markdown or HTML."""
     return tidy_whitespace(markdown_to_text(value).replace("\n", " "))
-
-
-def fold_accents(text: str) -> str:
-    """Strip diacritics ("crème" -> "creme") for comparisons that ignore accents."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -57,11 +57,6 @@ class TfidfModel:
     vocabulary: list[str]
     idf: np.ndarray
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Vectorize new texts (a draft, say) with this model's vocabulary and IDF."""
-        counter = CountVectorizer(**_COUNT_PARAMS, vocabulary=self.vocabulary)
-        return _weigh_rows(counter.transform(list(texts)).astype(np.float32), self.idf)
-
     def save(self, out_dir: Path) -> None:
         """Write `tfidf.npz` (matrix) and `tfidf.json` (vocabulary and IDF)."""
         sp.save_npz(out_dir / MATRIX_FILE, self.matrix, compressed=False)

@@ -7,6 +7,7 @@ Searcher is not safe to share between threads.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import threading
 from pathlib import Path
@@ -37,6 +38,12 @@ class LoadedBuild:
         self.aliases = _alias_table(self.posts)
         self.related = RelatedLists.load(build_dir)
         self.publish_times = [_parse_date(post["date"]) for post in self.posts]
+        # Dated rows sorted by date, so each request finds the scheduled ones by bisection
+        # instead of walking every post.
+        self._by_date = sorted(
+            (published, row) for row, published in enumerate(self.publish_times) if published
+        )
+        self._dates = [published for published, _ in self._by_date]
         self.fulltext = whoosh_index.open_dir(str(build_dir / FULLTEXT_DIR))
         self.queries = QueryBuilder(self.fulltext.schema)
         self.highlighters = {
@@ -73,9 +80,8 @@ class LoadedBuild:
 
     def scheduled_slugs(self, now: dt.datetime) -> list[str]:
         """Slugs of indexed posts still waiting for their publication date."""
-        return [
-            post["slug"] for row, post in enumerate(self.posts) if not self.is_visible(row, now)
-        ]
+        first_future = bisect.bisect_right(self._dates, now)
+        return [self.posts[row]["slug"] for _, row in self._by_date[first_future:]]
 
     def resolve(self, ref: str, now: dt.datetime) -> int | None:
         """Row of the visible post whose slug or alias is `ref` (case-insensitive), else None.

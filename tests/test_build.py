@@ -90,8 +90,8 @@ def test_artifacts_are_npz_and_json_without_pickle(tmp_path: Path) -> None:
         else:
             json.loads(path.read_text(encoding="utf-8"))
     assert not [p for p in result.build_dir.rglob("*") if p.suffix in (".pkl", ".joblib")]
-    related = np.load(result.build_dir / "related.npz", allow_pickle=False)
-    assert related["neighbours"].shape == (4, 3)
+    with np.load(result.build_dir / "related.npz", allow_pickle=False) as related:
+        assert related["neighbours"].shape == (4, 3)
 
 
 def test_unchanged_corpus_rewrites_nothing_and_full_forces_a_build(tmp_path: Path) -> None:

@@ -181,3 +181,24 @@ def test_a_slug_clash_falls_back_to_a_full_build(tmp_path: Path) -> None:
     result = build(posts, tmp_path / "i")
     assert result.mode == "full"
     assert [(d.path, d.renamed_to) for d in result.duplicates] == [("z.md", "p3-2")]
+
+
+def test_tfidf_from_counts_equals_scikit_learn() -> None:
+    """Incremental builds rely on weighing stored counts exactly like a fresh fit."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from index.posts import load_posts
+    from index.tfidf import fit_tfidf, post_text
+
+    posts = load_posts(SAMPLE_POSTS).posts
+    _, model = fit_tfidf(posts)
+    reference = TfidfVectorizer(
+        sublinear_tf=True,
+        strip_accents="unicode",
+        stop_words="english",
+        max_df=0.5,
+        dtype=np.float32,
+    )
+    expected = reference.fit_transform([post_text(p) for p in posts])
+    assert model.vocabulary == reference.get_feature_names_out().tolist()
+    assert abs(model.matrix - expected).max() < 1e-6

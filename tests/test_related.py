@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from index import BuildOptions, build
+from index.related import RelatedLists
 from search import PostMoved, PostNotFound, Searcher
 from tests.conftest import seed_front, write_post
 
@@ -134,10 +135,10 @@ def test_unknown_hidden_and_aliased_slugs(searcher: Searcher, tmp_path: Path) ->
 def test_lists_are_identical_across_rebuilds(related_index: Path, tmp_path: Path) -> None:
     posts = related_index.parent / "posts"
     again = build(posts, tmp_path / "again", BuildOptions(full=True))
-    first = np.load(related_index / "current" / "related.npz", allow_pickle=False)
-    second = np.load(again.build_dir / "related.npz", allow_pickle=False)
-    assert np.array_equal(first["neighbours"], second["neighbours"])
-    assert np.allclose(first["score"], second["score"])
+    first = RelatedLists.load(related_index / "current")
+    second = RelatedLists.load(again.build_dir)
+    assert np.array_equal(first.neighbours, second.neighbours)
+    assert np.allclose(first.score, second.score)
 
 
 def test_sample_corpus_related_lists_stay_on_topic(sample_searcher: Searcher) -> None:
