@@ -14,6 +14,7 @@ from .admin import admin
 from .config import check_settings, defaults, from_environment
 from .errors import register_error_handlers
 from .limits import install_rate_limits
+from .related_routes import related_bp
 from .routes import bp
 
 
@@ -39,5 +40,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     install_rate_limits(app)
     app.register_blueprint(bp)
+    app.register_blueprint(related_bp)
     app.register_blueprint(admin)
     return app

@@ -1,4 +1,4 @@
-"""The JSON endpoints: search, post look-up, related posts and health."""
+"""The JSON endpoints: search, post look-up and health (related posts: related_routes.py)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ bp = Blueprint("api", __name__)
 _REPEATED_SLASHES = re.compile(r"(?<!:)/{2,}")
 
 
-def _searcher() -> Searcher:
+def searcher() -> Searcher:
     return current_app.extensions["postsearch.searcher"]
 
 
-def _url(post: dict[str, Any]) -> str:
+def public_url(post: dict[str, Any]) -> str:
     """The post's public URL from the PERMALINK template (date parts empty when undated)."""
     date = post.get("date") or ""
     url = current_app.config["PERMALINK"].format(
@@ -42,36 +42,25 @@ def search() -> Any:
         per_page=int_param("per_page", config["DEFAULT_PER_PAGE"], config["MAX_PER_PAGE"]),
         categories=list_param("category"),
     )
-    page = _searcher().search(request).to_dict()
+    page = searcher().search(request).to_dict()
     for result in page["results"]:
-        result["url"] = _url(result)
+        result["url"] = public_url(result)
     return jsonify(page)
 
 
 @bp.get("/api/posts/<path:ref>")
 def post(ref: str) -> Any:
     """One visible post's public fields; an alias or old slug answers 301."""
-    record = _searcher().post(ref)
-    record["url"] = _url(record)
+    record = searcher().post(ref)
+    record["url"] = public_url(record)
     return jsonify(record)
-
-
-@bp.get("/api/posts/<path:ref>/related")
-def related(ref: str) -> Any:
-    """The related posts of a post, each with its score parts and reasons."""
-    config = current_app.config
-    limit = int_param("limit", config["DEFAULT_RELATED_LIMIT"], config["MAX_RELATED_LIMIT"])
-    page = _searcher().related(ref, limit).to_dict()
-    for result in page["results"]:
-        result["url"] = _url(result)
-    return jsonify(page)
 
 
 @bp.get("/healthz")
 def healthz() -> Any:
     """200 with the served build, or 503 when there is none to serve."""
     try:
-        stats = _searcher().stats()
+        stats = searcher().stats()
     except (IndexNotBuilt, BuildCorrupt) as exc:
         code = "index_not_built" if isinstance(exc, IndexNotBuilt) else "build_unavailable"
         body = {

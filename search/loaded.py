@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,20 @@ class LoadedBuild:
         self._local = threading.local()
         self._opened: list[WhooshSearcher] = []
         self._opened_lock = threading.Lock()
+        self._memo: dict[str, Any] = {}
+        self._memo_lock = threading.Lock()
+
+    def memo(self, name: str, factory: Callable[[LoadedBuild], Any]) -> Any:
+        """A value derived from this build, computed once on first use and shared.
+
+        For data only some requests need (the draft endpoint's vectoriser, say): it is
+        loaded lazily, and dropped with the build when a new one is published.
+        """
+        if name not in self._memo:
+            with self._memo_lock:
+                if name not in self._memo:
+                    self._memo[name] = factory(self)
+        return self._memo[name]
 
     def searcher(self) -> WhooshSearcher:
         """This thread's Whoosh searcher over the build (opened on first use)."""

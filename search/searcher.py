@@ -27,9 +27,9 @@ from index.schema import ENGLISH_TEXT_FIELDS, OTHER_TEXT_FIELDS, facet_key
 from index.store import current_build_dir
 
 from .errors import InvalidParameter, PostMoved, PostNotFound
-from .explain import explain_related
 from .loaded import LoadedBuild
 from .query import ParsedQuery
+from .related import related_page
 from .results import FacetValue, Hit, RelatedPage, SearchPage
 from .snippets import lead
 
@@ -241,24 +241,7 @@ class Searcher:
         """
         loaded = self.current()
         now = now or dt.datetime.now(dt.UTC)
-        row = self._row(loaded, slug, now)
-        page = RelatedPage(slug=slug, build_id=loaded.build_id)
-        lists = loaded.related
-        for col, other in enumerate(lists.neighbours[row]):
-            if len(page.results) >= limit or other < 0:
-                break
-            if not loaded.is_visible(int(other), now):
-                continue
-            page.results.append(
-                explain_related(
-                    loaded.posts[row],
-                    loaded.posts[int(other)],
-                    float(lists.score[row, col]),
-                    float(lists.text[row, col]),
-                    float(lists.taxonomy[row, col]),
-                )
-            )
-        return page
+        return related_page(loaded, self._row(loaded, slug, now), limit, now)
 
     def post(self, slug: str, now: dt.datetime | None = None) -> dict[str, Any]:
         """The public record of a visible post. Raises PostNotFound or PostMoved."""
