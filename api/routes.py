@@ -10,9 +10,17 @@ from flask import Blueprint, current_app, jsonify, send_from_directory
 
 from index.errors import BuildCorrupt, IndexNotBuilt
 from search import Searcher, SearchRequest
+from search.searcher import SORTS
 
 from .errors import error_body
-from .params import int_param, list_param, text_param
+from .params import (
+    bool_param,
+    choice_param,
+    date_param,
+    int_param,
+    list_param,
+    text_param,
+)
 
 bp = Blueprint("api", __name__)
 # Collapses "//" left by empty date parts, but not the one after "https:".
@@ -41,6 +49,16 @@ def search() -> Any:
         page=int_param("page", 1),
         per_page=int_param("per_page", config["DEFAULT_PER_PAGE"], config["MAX_PER_PAGE"]),
         categories=list_param("category"),
+        tags=list_param("tag"),
+        authors=list_param("author"),
+        years=list_param("year"),
+        featured=bool_param("featured"),
+        trending=bool_param("trending"),
+        date_from=date_param("from"),
+        date_to=date_param("to", end_of_day=True),
+        sort=choice_param("sort", SORTS),
+        prefix=bool(bool_param("prefix")),
+        correct=bool_param("correct") is not False,
     )
     page = searcher().search(request).to_dict()
     for result in page["results"]:

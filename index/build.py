@@ -26,6 +26,7 @@ from .catalog import alias_conflicts, post_record, save_catalog
 from .changes import FileState, detect_changes
 from .errors import NothingToBuild, PostParseError, PostsSkipped
 from .fulltext import build_fulltext
+from .lexical import RankingSettings, count_words, weigh
 from .manifest import read_manifest, verify_build, write_manifest
 from .posts import Post, find_post_files, parse_post
 from .related import RelatedSettings, compute_related
@@ -72,6 +73,7 @@ class BuildOptions:
     keep_builds: int = 3
     grace_seconds: float = 60.0
     related: RelatedSettings = field(default_factory=RelatedSettings)
+    ranking: RankingSettings = field(default_factory=RankingSettings)
 
 
 @dataclass
@@ -225,6 +227,10 @@ def _build_full(
         with _timed(timings, "fulltext"):
             progress.stage("full text", len(indexed))
             build_fulltext(indexed, tmp_dir / FULLTEXT_DIR, on_post=lambda _: progress.advance())
+        with _timed(timings, "ranking"):
+            counts = count_words(indexed)
+            counts.save(tmp_dir)
+            weigh(counts, options.ranking).save(tmp_dir)
         with _timed(timings, "tfidf"):
             table, model = fit_tfidf(indexed)
             table.save(tmp_dir)
@@ -389,7 +395,12 @@ def settings_of(options: BuildOptions) -> dict[str, Any]:
     """The settings that shape a build's output (a change forces a full build)."""
     related = asdict(options.related)
     related.pop("block_rows")
-    return {"related": related, "fulltext_dir": FULLTEXT_DIR, "format": 5}
+    return {
+        "related": related,
+        "ranking": options.ranking.as_dict(),
+        "fulltext_dir": FULLTEXT_DIR,
+        "format": 6,
+    }
 
 
 def _scheduled_count(manifest: dict[str, Any], now: dt.datetime) -> int:

@@ -37,6 +37,7 @@ from .changes import Changes
 from .errors import NothingToBuild
 from .fulltext import update_fulltext
 from .posts import Post
+from .lexical import WordCounts, count_words, reorder, stack_word_counts, weigh
 from .related import PairScorer, RelatedLists, compute_related
 from .store import new_build_dir
 from .tfidf import TermCounts, count_terms, stack_counts, weigh_counts
@@ -104,6 +105,10 @@ def build_incrementally(
         with _timed(timings, "fulltext"):
             shutil.copytree(current / FULLTEXT_DIR, tmp_dir / FULLTEXT_DIR)
             update_fulltext(tmp_dir / FULLTEXT_DIR, removed, new_posts)
+        with _timed(timings, "ranking"):
+            counts = _stack_word_counts(current, order, new_posts)
+            counts.save(tmp_dir)
+            weigh(counts, options.ranking).save(tmp_dir)
         with _timed(timings, "tfidf"):
             table = _stack_counts(current, order, new_posts)
             model = weigh_counts(table)
@@ -154,6 +159,20 @@ def _stack_counts(
     position |= {("new", i): len(old_rows) + n for n, i in enumerate(new_rows)}
     permutation = [position[(kind, i)] for _, kind, i in order]
     return TermCounts(stacked.counts[permutation].tocsr(), stacked.vocabulary)
+
+
+def _stack_word_counts(
+    current: Path, order: list[tuple[str, str, int]], new_posts: list[Post]
+) -> WordCounts:
+    """Word counts in catalog order: reused rows for old posts, fresh counts for new ones."""
+    old = WordCounts.load(current)
+    fresh = count_words(new_posts)
+    old_rows = [i for _, kind, i in order if kind == "old"]
+    new_rows = [i for _, kind, i in order if kind == "new"]
+    stacked = stack_word_counts([(old, old_rows), (fresh, new_rows)])
+    position = {("old", i): n for n, i in enumerate(old_rows)}
+    position |= {("new", i): len(old_rows) + n for n, i in enumerate(new_rows)}
+    return reorder(stacked, [position[(kind, i)] for _, kind, i in order])
 
 
 def _update_related(

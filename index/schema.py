@@ -89,7 +89,7 @@ def facet_key(name: str) -> str:
     return " ".join(name.replace(",", " ").split()).lower()
 
 
-def _own_excerpt(post: Post) -> str:
+def own_excerpt(post: Post) -> str:
     """The excerpt, unless it merely repeats the start of the body (the seed's excerpts
     and every derived one do): indexing it twice would double-count those words."""
     lead = post.excerpt.rstrip("…").strip()
@@ -115,7 +115,7 @@ def post_to_document(post: Post) -> dict[str, Any]:
         "published": int(post.date.timestamp()) if post.date else -(2**62),
     }
     if post.lang == "en":
-        document.update(title=post.title, excerpt=_own_excerpt(post), body=post.body_text)
+        document.update(title=post.title, excerpt=own_excerpt(post), body=post.body_text)
     else:
         document.update(title_intl=post.title, body_intl=f"{post.excerpt}\n\n{post.body_text}")
     if post.date is not None:

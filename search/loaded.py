@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher as WhooshSearcher
 
@@ -23,7 +24,8 @@ from index.manifest import verify_build
 from index.related import RelatedLists
 from index.schema import facet_key
 
-from .query import QueryBuilder
+from .facets import FacetTable
+from .ranking import Ranking
 from .snippets import Highlighter
 
 
@@ -46,7 +48,11 @@ class LoadedBuild:
         )
         self._dates = [published for published, _ in self._by_date]
         self.fulltext = whoosh_index.open_dir(str(build_dir / FULLTEXT_DIR))
-        self.queries = QueryBuilder(self.fulltext.schema)
+        self.ranking = Ranking(build_dir)
+        self.facets = FacetTable(self.posts, self.publish_times)
+        # Newest first; undated posts last. Used to sort and to break score ties.
+        self.recency = np.nan_to_num(self.facets.timestamps, nan=-np.inf)
+        self.slug_rank = np.argsort(np.argsort([p["slug"] for p in self.posts], kind="stable"))
         self.highlighters = {
             "en": Highlighter(self.fulltext.schema["body"].analyzer),
             "other": Highlighter(self.fulltext.schema["body_intl"].analyzer),
@@ -93,6 +99,21 @@ class LoadedBuild:
         published = self.publish_times[row]
         return published is None or published <= now
 
+    def visible_mask(self, now: dt.datetime) -> np.ndarray:
+        """Posts that may be shown at `now` (scheduled posts are hidden until their date)."""
+        mask = np.ones(len(self.posts), dtype=bool)
+        first_future = bisect.bisect_right(self._dates, now)
+        mask[[row for _, row in self._by_date[first_future:]]] = False
+        return mask
+
+    def docnum_rows(self) -> np.ndarray:
+        """Catalog row of every Whoosh document number (-1 for deleted documents).
+
+        Whoosh numbers documents in segment order, which incremental builds shuffle,
+        so the map is read from the unique `slug` field once per build.
+        """
+        return self.memo("docnum_rows", _docnum_rows)
+
     def scheduled_slugs(self, now: dt.datetime) -> list[str]:
         """Slugs of indexed posts still waiting for their publication date."""
         first_future = bisect.bisect_right(self._dates, now)
@@ -107,6 +128,22 @@ class LoadedBuild:
             return self.row_of[ref]
         rows = self.aliases.get(alias_key(ref), [])
         return next((row for row in rows if self.is_visible(row, now)), None)
+
+
+def _docnum_rows(loaded: LoadedBuild) -> np.ndarray:
+    reader = loaded.searcher().reader()
+    rows = np.full(reader.doc_count_all(), -1, dtype=np.int64)
+    for text, info in reader.iter_field("slug"):
+        row = loaded.row_of.get(text.decode("utf-8") if isinstance(text, bytes) else text)
+        if row is None:
+            continue
+        ids = {info.min_id(), info.max_id()}
+        if info.doc_frequency() > len(ids):  # more copies than the two ends: walk them
+            ids = set(reader.postings("slug", text).all_ids())
+        for docnum in ids:
+            if not reader.is_deleted(docnum):
+                rows[docnum] = row
+    return rows
 
 
 def _alias_table(posts: list[dict[str, Any]]) -> dict[str, list[int]]:

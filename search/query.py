@@ -1,110 +1,128 @@
-"""Turn what a reader typed into a safe Whoosh query.
+"""Read what a reader typed in the search box: words, phrases, exclusions and filters.
 
-The search box is public: Whoosh's full syntax lets anyone run `*`, `body:*` or
-`[a TO z]` (seconds per query) or crash the parser (`NOT NOT NOT x`). Here only
-words, quoted phrases, parentheses and AND/OR/NOT survive; anything that still fails
-is searched as plain words. Several words are OR-ed with a bonus for matching more of
-them, so natural questions find the posts that contain most of their words.
+The language is for people, not for a query engine: `"quoted phrases"`, `-word` and
+`-"phrase"` to exclude, `category:name` and `tag:name` (quotes for several words) to
+filter. Everything else is plain words, so `*`, `body:x`, `[a TO z]`, `NOT NOT x` or a
+stray quote can never run an expensive or failing query: they are read as the words
+they contain. Input is capped at MAX_QUERY_CHARS characters and MAX_TERMS words.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from whoosh import qparser
-from whoosh.query import NullQuery, Or, Query, Term
-
-from index.schema import ENGLISH_TEXT_FIELDS, OTHER_TEXT_FIELDS
+from index.analysis import words
 
 MAX_QUERY_CHARS = 256
 MAX_TERMS = 32
-SEARCH_FIELDS = ENGLISH_TEXT_FIELDS + OTHER_TEXT_FIELDS
-# Equal weights: measured on BEIR SciFact (bench/quality.py), a 3x title boost cost
-# 0.02-0.04 nDCG@10, because one common word in a short title outranked posts about
-# the question.
-FIELD_BOOSTS = {field: 1.0 for field in ENGLISH_TEXT_FIELDS + OTHER_TEXT_FIELDS}
-_WORD = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")
-_REMOVED_PLUGINS = (
-    qparser.SingleQuotePlugin,
-    qparser.FieldsPlugin,
-    qparser.WildcardPlugin,
-    qparser.RangePlugin,
-    qparser.BoostPlugin,
-    qparser.EveryPlugin,
+FILTER_FIELDS = {"category": "category", "categories": "category", "tag": "tag", "tags": "tag"}
+# One piece of the query: an optional "-", an optional field name with ":", then a
+# quoted string or a run of non-space characters.
+_PIECE = re.compile(
+    r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]+))'
 )
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """A query ready to run, the text it came from and whether it had to fall back."""
+    """The parts of a query. Words are lowercased and accent-folded, as in the index."""
 
     text: str
-    query: Query
-    fallback: bool = False
+    words: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    excluded_words: tuple[str, ...] = ()
+    excluded_phrases: tuple[tuple[str, ...], ...] = ()
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    # The last word is still being typed: match it as a prefix (search as you type).
+    prefix: str | None = None
 
     @property
-    def is_empty(self) -> bool:
-        """True when nothing searchable remains (only stop words or symbols)."""
-        return self.query is NullQuery or not any(True for _ in self.query.leaves())
+    def positive_words(self) -> tuple[str, ...]:
+        """Every word that adds to a post's score: plain words and the words of phrases."""
+        found = [*self.words, *(w for phrase in self.phrases for w in phrase)]
+        if self.prefix:
+            found.append(self.prefix)
+        return tuple(dict.fromkeys(found))
 
-    def terms(self, fields: tuple[str, ...]) -> set[str]:
-        """The analysed terms of the query in the given fields, for highlighting."""
-        return {
-            text.decode() if isinstance(text, bytes) else text
-            for field, text in self.query.iter_all_terms()
-            if field in fields
-        }
+    @property
+    def has_text(self) -> bool:
+        """True when something is searched for, not just filtered or excluded."""
+        return bool(self.words or self.phrases or self.prefix)
+
+    def as_any_word(self) -> ParsedQuery:
+        """The same query with phrases loosened into plain words (the last fallback)."""
+        return replace(self, words=self.positive_words, phrases=(), prefix=None)
+
+    def replacing(self, corrections: dict[str, str]) -> ParsedQuery:
+        """The query with misspelled words replaced by their corrections."""
+
+        def fix(items: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(corrections.get(w, w) for w in items)
+
+        return replace(
+            self,
+            words=fix(self.words),
+            phrases=tuple(fix(p) for p in self.phrases),
+            prefix=corrections.get(self.prefix, self.prefix) if self.prefix else None,
+        )
 
 
 def clean_query(text: str) -> str:
-    """Trim, drop control characters and cap the length, without cutting a word in two."""
-    text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    """Drop control characters, collapse spaces and cap the length without cutting a word."""
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0]
-    return " ".join(text.split())
+    return text
 
 
-class QueryBuilder:
-    """Parses reader queries against one schema; build once per schema, reuse per request."""
+def parse_query(raw: str, prefix: bool = False) -> ParsedQuery:
+    """Split reader text into words, phrases, exclusions and filters; never fails.
 
-    def __init__(self, schema) -> None:
-        self._schema = schema
-        self._parser = self._make_parser(schema, restricted=True)
-        self._plain = self._make_parser(schema, restricted=False)
-
-    @staticmethod
-    def _make_parser(schema, restricted: bool) -> qparser.QueryParser:
-        # Words are OR-ed and their BM25F scores add up, so a post holding more of the
-        # words ranks higher. Whoosh's coordination bonus (OrGroup.factory) is not used:
-        # with seven fields per word it is ~0.001 and costs a term walk per document;
-        # nor is DisjunctionMax, whose matcher mixes scores of different documents.
-        parser = qparser.MultifieldParser(
-            SEARCH_FIELDS, schema, fieldboosts=FIELD_BOOSTS, group=qparser.OrGroup
-        )
-        for plugin in _REMOVED_PLUGINS:
-            parser.remove_plugin_class(plugin)
-        if not restricted:  # plain words only: no phrases, groups or operators
-            for plugin in (qparser.PhrasePlugin, qparser.GroupPlugin, qparser.OperatorsPlugin):
-                parser.remove_plugin_class(plugin)
-        return parser
-
-    def parse(self, text: str) -> ParsedQuery:
-        """Parse reader text; fall back to plain words when the syntax fails or is too big."""
-        text = clean_query(text)
-        if len(_WORD.findall(text)) <= MAX_TERMS:
-            try:
-                return ParsedQuery(text, self._parser.parse(text))
-            except Exception:  # noqa: BLE001 - Whoosh raises IndexError, RecursionError, ...
-                pass
-        return ParsedQuery(text, self.plain_words(text), fallback=True)
-
-    def plain_words(self, text: str) -> Query:
-        """An OR of the first MAX_TERMS distinct words, ignoring every operator."""
-        words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))[:MAX_TERMS]
-        if not words:
-            return NullQuery
-        try:
-            return self._plain.parse(" ".join(words))
-        except Exception:  # noqa: BLE001 - last resort: one term per word in the body
-            return Or([Term("body", w) for w in words])
+    With `prefix`, a last plain word not followed by a space is treated as unfinished.
+    """
+    text = clean_query(raw)
+    plain: list[str] = []
+    phrases: list[tuple[str, ...]] = []
+    excluded: list[str] = []
+    excluded_phrases: list[tuple[str, ...]] = []
+    filters: dict[str, list[str]] = {"category": [], "tag": []}
+    budget = MAX_TERMS
+    last_plain_piece = False
+    for match in _PIECE.finditer(text):
+        negated = bool(match["neg"])
+        name = (match["field"] or "").lower()
+        value = match["quoted"] if match["quoted"] is not None else match["bare"]
+        last_plain_piece = False
+        if name in FILTER_FIELDS and not negated and value.strip():
+            filters[FILTER_FIELDS[name]].append(" ".join(value.split()))
+            continue
+        if name and name not in FILTER_FIELDS:
+            value = f"{name} {value}"  # an unknown field is just more words
+        found = words(value)[:budget]
+        budget -= len(found)
+        if not found:
+            continue
+        if match["quoted"] is not None and len(found) > 1:
+            (excluded_phrases if negated else phrases).append(tuple(found))
+        elif negated:
+            excluded.extend(found)
+        else:
+            plain.extend(found)
+            last_plain_piece = match["quoted"] is None and match.end() == len(text)
+        if budget <= 0:
+            break
+    unfinished = None
+    if prefix and last_plain_piece and plain and not raw.endswith((" ", "\t")):
+        unfinished = plain.pop()
+    return ParsedQuery(
+        text=text,
+        words=tuple(dict.fromkeys(plain)),
+        phrases=tuple(dict.fromkeys(phrases)),
+        excluded_words=tuple(dict.fromkeys(excluded)),
+        excluded_phrases=tuple(dict.fromkeys(excluded_phrases)),
+        categories=tuple(dict.fromkeys(filters["category"])),
+        tags=tuple(dict.fromkeys(filters["tag"])),
+        prefix=unfinished,
+    )

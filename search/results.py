@@ -16,6 +16,7 @@ class Hit:
     date: str | None
     categories: list[dict[str, str]]
     tags: list[str]
+    authors: list[str]
     score: float
     snippet: str
     title_html: str
@@ -27,11 +28,19 @@ class Hit:
 
 @dataclass
 class FacetValue:
-    """How many matching posts carry one category."""
+    """How many matching posts carry one facet value (a category also has its level)."""
 
     name: str
     value: str
     count: int
+    level: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; `level` only for categories."""
+        out = asdict(self)
+        if self.level is None:
+            del out["level"]
+        return out
 
 
 @dataclass
@@ -45,7 +54,10 @@ class SearchPage:
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
     build_id: str
+    sort: str = "relevance"
     fallback: str | None = None
+    corrected_query: str | None = None
+    suggestion: str | None = None
     partial: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,8 +68,11 @@ class SearchPage:
             "page": self.page,
             "per_page": self.per_page,
             "results": [hit.to_dict() for hit in self.hits],
-            "facets": {name: [asdict(v) for v in values] for name, values in self.facets.items()},
+            "facets": {name: [v.to_dict() for v in vs] for name, vs in self.facets.items()},
+            "sort": self.sort,
             "fallback": self.fallback,
+            "corrected_query": self.corrected_query,
+            "suggestion": self.suggestion,
             "partial": self.partial,
             "build_id": self.build_id,
         }

@@ -18,24 +18,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh.collectors import TimeLimit, TimeLimitCollector
-from whoosh.query import AndNot, Every, Not, Or, Query, Require, Term
-from whoosh.sorting import Count, FieldFacet
 
+from index.analysis import highlight_terms
 from index.errors import BuildCorrupt, IndexNotBuilt
-from index.schema import ENGLISH_TEXT_FIELDS, OTHER_TEXT_FIELDS, facet_key
+from index.schema import facet_key
 from index.store import current_build_dir
 
 from .errors import InvalidParameter, PostMoved, PostNotFound
+from .facets import FacetFilters
 from .loaded import LoadedBuild
-from .query import ParsedQuery
+from .phrases import phrase_query
+from .query import ParsedQuery, parse_query
 from .related import related_page
-from .results import FacetValue, Hit, RelatedPage, SearchPage
+from .results import Hit, RelatedPage, SearchPage
 from .snippets import lead
+from .spelling import corrected_text, spelling_of
 
 log = logging.getLogger(__name__)
 
-MAX_FACET_VALUES = 100
+SORTS = ("relevance", "newest")
 # A replaced build stays open this long for requests still running on it (gunicorn's
 # worker timeout is shorter).
 RETIRE_AFTER_SECONDS = 120.0
@@ -43,21 +46,55 @@ RETIRE_AFTER_SECONDS = 120.0
 
 @dataclass(frozen=True)
 class SearchRequest:
-    """One search: the reader's text, the page wanted and category filters (OR-ed)."""
+    """One search: the reader's text, filters, order and the page wanted.
+
+    Filter values are OR-ed within a facet and AND-ed across facets. `prefix` treats
+    the last word as unfinished (search as you type); `correct=False` searches the
+    words as typed even when a correction exists (the "search instead for" link).
+    """
 
     q: str = ""
     page: int = 1
     per_page: int = 10
     categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()
+    featured: bool | None = None
+    trending: bool | None = None
+    date_from: dt.datetime | None = None
+    date_to: dt.datetime | None = None
+    sort: str = "relevance"
+    prefix: bool = False
+    correct: bool = True
+
+
+@dataclass(frozen=True)
+class Boosts:
+    """Optional score multipliers; all off by default (none measurably helped ranking).
+
+    A featured post scores ×(1 + featured), a trending one ×(1 + trending), and a
+    post's score gains ×(1 + freshness × 0.5^(age / half_life_days)).
+    """
+
+    featured: float = 0.0
+    trending: float = 0.0
+    freshness: float = 0.0
+    half_life_days: float = 365.0
 
 
 class Searcher:
     """Reads whatever build `index_dir/current` points to; safe to share between threads."""
 
     def __init__(
-        self, index_dir: Path | str, time_limit: float = 2.0, max_results_window: int = 1000
+        self,
+        index_dir: Path | str,
+        time_limit: float = 2.0,
+        max_results_window: int = 1000,
+        boosts: Boosts | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
+        self.boosts = boosts or Boosts()
         self.time_limit = time_limit
         self.max_results_window = max_results_window
         self._loaded: LoadedBuild | None = None
@@ -124,102 +161,126 @@ class Searcher:
             return self._loaded
 
     def search(self, request: SearchRequest, now: dt.datetime | None = None) -> SearchPage:
-        """Run one search. Raises InvalidParameter when the page is beyond the result window."""
+        """Run one search. Raises InvalidParameter when the page is beyond the result window.
+
+        Words found nowhere are corrected (the page says what was searched instead);
+        when nothing is found, phrases are loosened into any-word matching.
+        """
         loaded = self.current()
         now = now or dt.datetime.now(dt.UTC)
         if request.page * request.per_page > self.max_results_window:
             raise InvalidParameter(
                 "page", f"page × per_page must stay within {self.max_results_window} results"
             )
-        parsed = loaded.queries.parse(request.q) if request.q.strip() else None
-        page = self._run(loaded, parsed, request, now)
-        excludes = parsed is not None and any(
-            isinstance(q, (Not, AndNot)) for q in _walk(parsed.query)
-        )
-        if page.total == 0 and parsed is not None and not parsed.fallback and not excludes:
-            any_word = ParsedQuery(parsed.text, loaded.queries.plain_words(parsed.text), True)
-            if not any_word.is_empty and str(any_word.query) != str(parsed.query):
-                retry = self._run(loaded, any_word, request, now)
-                if retry.total:
-                    retry.fallback = "any_word"
-                    page = retry
+        if request.sort not in SORTS:
+            raise InvalidParameter("sort", f"sort must be one of {', '.join(SORTS)}")
+        parsed = parse_query(request.q, prefix=request.prefix)
+        filters = _filters(request, parsed)
+        corrections, suggestion = spelling_of(loaded, parsed)
+        searched = parsed
+        if corrections and request.correct:
+            searched = parsed.replacing(corrections)
+        page = self._run(loaded, searched, filters, request, now)
+        if searched is not parsed:
+            page.fallback = "corrected"
+            page.corrected_query = corrected_text(parsed.text, corrections)
+        elif corrections:
+            suggestion = corrected_text(parsed.text, corrections)
+        page.suggestion = suggestion
+        if page.total == 0 and searched.phrases:
+            retry = self._run(loaded, searched.as_any_word(), filters, request, now)
+            if retry.total:
+                retry.fallback, retry.corrected_query = "any_word", page.corrected_query
+                retry.suggestion = page.suggestion
+                page = retry
         return page
 
     def _run(
         self,
         loaded: LoadedBuild,
-        parsed: ParsedQuery | None,
+        parsed: ParsedQuery,
+        filters: FacetFilters,
         request: SearchRequest,
         now: dt.datetime,
     ) -> SearchPage:
         page = SearchPage(
-            query=request.q,
+            query=parsed.text,
             total=0,
             page=request.page,
             per_page=request.per_page,
             hits=[],
-            facets={"categories": []},
+            facets={},
             build_id=loaded.build_id,
-            fallback="plain_words" if parsed and parsed.fallback else None,
+            sort=request.sort,
         )
-        if parsed is not None and parsed.is_empty:
-            return page
-        # Filters go into the query itself: TimeLimitCollector bypasses a collector's
-        # own filter and mask.
-        query: Query = Every() if parsed is None else parsed.query
-        scheduled = _any_of("slug", loaded.scheduled_slugs(now))
-        if scheduled is not None:
-            query = AndNot(query, scheduled)
-        chosen = [facet_key(c) for c in request.categories]
-        wanted = _any_of("category", chosen)
-        limit = request.page * request.per_page
-        results = self._collect(
-            loaded,
-            query if wanted is None else Require(query, wanted),
-            limit,
-            browse=parsed is None,
-            page=page,
-        )
-        page.total = len(results)
-        # Category counts ignore the category filter itself: ticking a second category
-        # widens the results (OR), so each box shows what it would add.
-        counted = results if wanted is None else self._collect(loaded, query, 1, True, page)
-        page.facets["categories"] = _category_facet(counted.groups("categories"), loaded, chosen)
+        matched = loaded.visible_mask(now)
+        scores: np.ndarray | None = None
+        if parsed.has_text:
+            scores = loaded.ranking.score(parsed.positive_words, parsed.prefix)
+            matched &= scores > 0
+            for phrase in parsed.phrases:
+                matched &= self._phrase_mask(loaded, phrase, page)
+        for word in parsed.excluded_words:
+            matched &= ~loaded.ranking.containing(word)
+        for phrase in parsed.excluded_phrases:
+            matched &= ~self._phrase_mask(loaded, phrase, page)
+        masks = loaded.facets.filter_masks(filters)
+        page.facets = loaded.facets.counts(matched, masks, filters)
+        for mask in masks.values():
+            matched &= mask
+        rows = np.flatnonzero(matched)
+        page.total = int(rows.size)
+        if scores is not None:
+            scores = self._boosted(loaded, scores, now)
+        ranked = _top_rows(loaded, rows, scores, request.sort, request.page * request.per_page)
         start = (request.page - 1) * request.per_page
+        terms = parsed.positive_words
+        if parsed.prefix:
+            terms += tuple(loaded.ranking.completions(parsed.prefix))
         page.hits = [
-            self._hit(loaded, hit, parsed) for hit in results[start : start + request.per_page]
+            self._hit(loaded, int(row), terms, float(scores[row]) if scores is not None else 0.0)
+            for row in ranked[start:]
         ]
         return page
 
-    def _collect(
-        self, loaded: LoadedBuild, query: Query, limit: int, browse: bool, page: SearchPage
-    ) -> Any:
-        """Run a query for its top `limit` hits and the category counts of all matches."""
+    def _phrase_mask(self, loaded: LoadedBuild, phrase: tuple[str, ...], page: SearchPage):
+        """Posts holding the words of `phrase` next to each other (Whoosh positions)."""
+        mask = np.zeros(len(loaded.posts), dtype=bool)
+        query = phrase_query(phrase)
+        if query is None:
+            return mask
         searcher = loaded.searcher()
-        collector = searcher.collector(
-            limit=limit,
-            sortedby="published" if browse else None,
-            reverse=browse,
-            groupedby={"categories": FieldFacet("category", allow_overlap=True)},
-            maptype=Count,
+        collector = TimeLimitCollector(
+            searcher.collector(limit=None), timelimit=self.time_limit, use_alarm=False
         )
-        # Thread timer, not SIGALRM: gunicorn gthread workers search outside the main thread.
-        timed = TimeLimitCollector(collector, timelimit=self.time_limit, use_alarm=False)
         try:
-            searcher.search_with_collector(query, timed)
+            searcher.search_with_collector(query, collector)
         except TimeLimit:
             page.partial = True
-        return timed.results()
+        rows = loaded.docnum_rows()[list(collector.results().docs())]
+        mask[rows[rows >= 0]] = True
+        return mask
 
-    def _hit(self, loaded: LoadedBuild, hit: Any, parsed: ParsedQuery | None) -> Hit:
-        fields = hit.fields()
-        post = loaded.posts[loaded.row_of[fields["slug"]]]
+    def _boosted(self, loaded: LoadedBuild, scores: np.ndarray, now: dt.datetime) -> np.ndarray:
+        boosts = self.boosts
+        if not (boosts.featured or boosts.trending or boosts.freshness):
+            return scores
+        factor = 1.0 + boosts.featured * loaded.facets.featured
+        factor = factor + boosts.trending * loaded.facets.trending
+        if boosts.freshness:
+            age_days = (now.timestamp() - loaded.facets.timestamps) / 86400
+            fresh = np.nan_to_num(0.5 ** (np.maximum(age_days, 0) / boosts.half_life_days))
+            factor = factor * (1.0 + boosts.freshness * fresh)
+        return (scores * factor).astype(np.float32)
+
+    def _hit(self, loaded: LoadedBuild, row: int, words: tuple[str, ...], score: float) -> Hit:
+        post = loaded.posts[row]
         english = post["lang"] == "en"
         highlighter = loaded.highlighters["en" if english else "other"]
-        terms = (
-            parsed.terms(ENGLISH_TEXT_FIELDS if english else OTHER_TEXT_FIELDS) if parsed else set()
-        )
-        content = fields.get("content", "")
+        terms = highlight_terms(words, english)
+        searcher = loaded.searcher()
+        docnum = searcher.document_number(slug=post["slug"])
+        content = "" if docnum is None else searcher.stored_fields(docnum).get("content", "")
         return Hit(
             slug=post["slug"],
             title=post["title"],
@@ -227,7 +288,8 @@ class Searcher:
             date=post["date"],
             categories=post["categories"],
             tags=post["tags"] + post["keywords"],
-            score=round(float(hit.score or 0.0), 4) if parsed else 0.0,
+            authors=post["authors"],
+            score=round(score, 4),
             snippet=highlighter.snippet((content, post["excerpt"]), terms)
             if terms
             else lead(post["excerpt"] or content),
@@ -272,26 +334,40 @@ class Searcher:
         return row
 
 
-def _walk(query: Query):
-    """Every node of a query tree."""
-    yield query
-    for child in query.children():
-        yield from _walk(child)
+def _filters(request: SearchRequest, parsed: ParsedQuery) -> FacetFilters:
+    """Filters from the request's parameters and from `category:` / `tag:` in the query."""
+
+    def keys(values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(facet_key(v) for v in values if facet_key(v)))
+
+    return FacetFilters(
+        categories=keys(request.categories + parsed.categories),
+        tags=keys(request.tags + parsed.tags),
+        authors=keys(request.authors),
+        years=keys(request.years),
+        featured=request.featured,
+        trending=request.trending,
+        date_from=request.date_from,
+        date_to=request.date_to,
+    )
 
 
-def _any_of(field: str, values: list[str]) -> Query | None:
-    return Or([Term(field, v) for v in values]) if values else None
-
-
-def _category_facet(
-    counts: dict[str, int], loaded: LoadedBuild, chosen: list[str]
-) -> list[FacetValue]:
-    """The most frequent categories, plus every chosen one (with 0 if nothing matches)."""
-    known = {key: count for key, count in counts.items() if key}
-    ranked = sorted(known.items(), key=lambda item: (-item[1], item[0]))[:MAX_FACET_VALUES]
-    shown = {key for key, _ in ranked}
-    ranked += [(key, known.get(key, 0)) for key in dict.fromkeys(chosen) if key not in shown]
-    return [
-        FacetValue(name=loaded.category_names.get(key, key), value=key, count=count)
-        for key, count in ranked
-    ]
+def _top_rows(
+    loaded: LoadedBuild, rows: np.ndarray, scores: np.ndarray | None, sort: str, limit: int
+) -> np.ndarray:
+    """The first `limit` matching rows in the wanted order; ties go to newer, then slug."""
+    if rows.size == 0 or limit <= 0:
+        return rows[:0]
+    recency = loaded.recency[rows]
+    relevance = scores[rows] if scores is not None else np.zeros(rows.size, np.float32)
+    if sort == "newest" or scores is None:
+        primary, secondary = -recency, -relevance
+    else:
+        primary, secondary = -relevance, -recency
+    if rows.size > limit * 4:  # only sort what can reach the page
+        keep = np.argpartition(primary, limit - 1)[:limit]
+        cutoff = primary[keep].max()
+        keep = np.flatnonzero(primary <= cutoff)
+        rows, primary, secondary = rows[keep], primary[keep], secondary[keep]
+    order = np.lexsort((loaded.slug_rank[rows], secondary, primary))
+    return rows[order][:limit]

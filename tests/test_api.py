@@ -18,6 +18,7 @@ HIT_KEYS = {
     "date",
     "categories",
     "tags",
+    "authors",
     "score",
     "snippet",
     "title_html",
@@ -35,7 +36,10 @@ def test_search_answers_the_documented_shape(client) -> None:
         "per_page",
         "results",
         "facets",
+        "sort",
         "fallback",
+        "corrected_query",
+        "suggestion",
         "partial",
         "build_id",
     ]
@@ -45,7 +49,9 @@ def test_search_answers_the_documented_shape(client) -> None:
     assert set(first) == HIT_KEYS
     assert first["url"] == f"/posts/{first['slug']}"
     assert all(set(c) == {"name", "level"} for c in first["categories"])
-    assert {"name", "value", "count"} == set(body["facets"]["categories"][0])
+    assert {"name", "value", "count", "level"} == set(body["facets"]["categories"][0])
+    assert list(body["facets"]) == ["categories", "tags", "authors", "years"]
+    assert {"name", "value", "count"} == set(body["facets"]["tags"][0])
 
 
 def test_empty_query_browses_newest_first(client) -> None:

@@ -1,0 +1,60 @@
+"""Words and search terms, the same at build time and at query time.
+
+Text becomes *words* (lowercased, accents folded: what a reader types and what
+suggestions and spelling corrections are made of), and words become *terms* (what the
+ranking matrix is keyed by). English posts map a word to its Porter stem, without
+Whoosh's stop words or one-letter words, exactly as the Whoosh schema's English
+analyzer does; posts in other languages keep the word itself, under a `~` prefix so
+a French "chat" never meets the stem of an English "chatting". A query is turned into
+both kinds of term, so each post is matched in its own language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from whoosh.analysis import STOP_WORDS
+from whoosh.support.charset import accent_map
+
+from .schema import TOKEN_PATTERN, cached_stem
+
+_TOKEN = re.compile(TOKEN_PATTERN)
+FOREIGN_PREFIX = "~"
+ENGLISH = "en"
+
+
+def words(text: str) -> list[str]:
+    """The words of a text: tokenised, lowercased and accent-folded."""
+    found = _TOKEN.findall(text.lower())
+    return [w if w.isascii() else w.translate(accent_map) for w in found]
+
+
+def english_term(word: str) -> str | None:
+    """The stem an English post indexes a word under, or None for stop and 1-letter words."""
+    if len(word) < 2 or word in STOP_WORDS:
+        return None
+    return cached_stem(word)
+
+
+def foreign_term(word: str) -> str:
+    """The term a post in another language indexes a word under (the word itself)."""
+    return FOREIGN_PREFIX + word
+
+
+def term_of(word: str, lang: str) -> str | None:
+    """The term a post in `lang` indexes `word` under (None: not indexed)."""
+    return english_term(word) if lang == ENGLISH else foreign_term(word)
+
+
+def query_terms(word: str) -> list[str]:
+    """Every term a query word can match: the English stem and the foreign word."""
+    stem = english_term(word)
+    return [t for t in (stem, foreign_term(word)) if t is not None]
+
+
+def highlight_terms(query_words: Iterable[str], english: bool) -> set[str]:
+    """What the snippet highlighter looks for: stems in English posts, words otherwise."""
+    if english:
+        return {t for t in map(english_term, query_words) if t}
+    return set(query_words)

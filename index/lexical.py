@@ -1,0 +1,288 @@
+"""The search ranking matrix: BM25F weights of every term in every post, built once.
+
+Whoosh scores a query by walking posting lists in Python (66 ms for a 12-word
+question on 5k abstracts); here every (term, post) weight is computed at build time
+and a query is a sum of a few sparse rows in numpy. What is kept per build:
+
+- `words.npz` + `words.json`: raw word counts per post and field (title, text) over
+  a word vocabulary. Counts, not weights, so an incremental build re-counts only the
+  changed posts and re-weighs everything exactly as a full build would.
+- `lexical.npz` + `lexical.json`: the term-major BM25F matrix (one row per term, one
+  column per post in catalog order), the title-presence matrix used by suggestions,
+  and the word vocabulary with document frequencies for completion and spelling.
+
+BM25F: each field's term frequency is normalised by that field's length, weighted,
+summed, then saturated once (k1); IDF is Lucene's ln(1 + (N - df + .5) / (df + .5)).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from .analysis import ENGLISH, FOREIGN_PREFIX, term_of, words
+from .posts import Post
+from .schema import own_excerpt
+
+WORD_COUNTS_FILE = "words.npz"
+WORD_VOCAB_FILE = "words.json"
+LEXICAL_FILE = "lexical.npz"
+LEXICAL_VOCAB_FILE = "lexical.json"
+FIELDS = ("title", "text")
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """BM25F parameters; saved in the manifest, so changing them forces a full build.
+
+    Tuned on BEIR SciFact's train queries (bench/quality.py), reported on its test set.
+    """
+
+    k1: float = 1.2
+    b_title: float = 0.5
+    b_text: float = 0.75
+    title_weight: float = 1.5
+
+    def as_dict(self) -> dict[str, float]:
+        """JSON-ready form for the manifest."""
+        return asdict(self)
+
+
+def post_fields(post: Post) -> tuple[str, str]:
+    """The two searchable texts of a post: its title, and everything else a reader sees.
+
+    The excerpt is left out when it only repeats the start of the body (counting
+    those words twice ranks every post by its first paragraph).
+    """
+    labels = " ".join([c.name for c in post.categories] + list(post.labels))
+    parts = (own_excerpt(post), post.body_text, labels)
+    return post.title, "\n".join(part for part in parts if part)
+
+
+@dataclass
+class WordCounts:
+    """Word counts per post (rows in catalog order) for each field, one vocabulary."""
+
+    title: sp.csr_matrix
+    text: sp.csr_matrix
+    vocabulary: list[str]
+    langs: list[str]
+
+    def save(self, out_dir: Path) -> None:
+        """Write `words.npz` (both count matrices) and `words.json` (vocabulary, languages)."""
+        np.savez_compressed(
+            out_dir / WORD_COUNTS_FILE,
+            **_csr_arrays("title", self.title),
+            **_csr_arrays("text", self.text),
+        )
+        payload = {"vocabulary": self.vocabulary, "langs": self.langs}
+        (out_dir / WORD_VOCAB_FILE).write_text(json.dumps(payload), encoding="utf-8")
+
+    @classmethod
+    def load(cls, build_dir: Path) -> WordCounts:
+        """Read counts written by `save` (no pickle)."""
+        payload = json.loads((build_dir / WORD_VOCAB_FILE).read_text(encoding="utf-8"))
+        with np.load(build_dir / WORD_COUNTS_FILE, allow_pickle=False) as data:
+            title, text = _csr_from(data, "title"), _csr_from(data, "text")
+        return cls(title, text, payload["vocabulary"], payload["langs"])
+
+
+def count_words(posts: Sequence[Post]) -> WordCounts:
+    """Count the words of every post's title and text."""
+    column: dict[str, int] = {}
+    parts: dict[str, tuple[list[int], list[int], list[int]]] = {f: ([0], [], []) for f in FIELDS}
+    for post in posts:
+        for name, text in zip(FIELDS, post_fields(post), strict=True):
+            indptr, indices, data = parts[name]
+            counted = Counter(words(text))
+            for word, count in counted.items():
+                indices.append(column.setdefault(word, len(column)))
+                data.append(count)
+            indptr.append(len(indices))
+    shape = (len(posts), len(column))
+    matrices = [
+        sp.csr_matrix(
+            (np.array(d, np.int32), np.array(i, np.int32), np.array(p, np.int64)), shape=shape
+        )
+        for p, i, d in (parts[f] for f in FIELDS)
+    ]
+    counts = WordCounts(*matrices, list(column), [p.lang for p in posts])
+    return _sorted_vocabulary(counts)
+
+
+def stack_word_counts(parts: Sequence[tuple[WordCounts, Sequence[int]]]) -> WordCounts:
+    """Rows taken from several count tables, in the given order, over one vocabulary.
+
+    Words no remaining row uses are dropped, so the result equals counting the same
+    posts from scratch.
+    """
+    vocabulary = sorted({w for table, _ in parts for w in table.vocabulary})
+    column_of = {w: i for i, w in enumerate(vocabulary)}
+    stacked: dict[str, list[sp.csr_matrix]] = {f: [] for f in FIELDS}
+    langs: list[str] = []
+    for table, rows in parts:
+        remap = np.array([column_of[w] for w in table.vocabulary], dtype=np.int64)
+        rows = list(rows)
+        langs += [table.langs[r] for r in rows]
+        for name in FIELDS:
+            block = getattr(table, name)[rows].tocoo()
+            stacked[name].append(
+                sp.csr_matrix(
+                    (block.data, (block.row, remap[block.col])),
+                    shape=(len(rows), len(vocabulary)),
+                    dtype=np.int32,
+                )
+            )
+    title, text = (sp.vstack(stacked[f]).tocsr() for f in FIELDS)
+    used = np.flatnonzero(
+        np.bincount(title.indices, minlength=len(vocabulary))
+        + np.bincount(text.indices, minlength=len(vocabulary))
+    )
+    return WordCounts(
+        title[:, used].tocsr(), text[:, used].tocsr(), [vocabulary[i] for i in used], langs
+    )
+
+
+def reorder(counts: WordCounts, order: Sequence[int]) -> WordCounts:
+    """The same counts with rows permuted (`order[i]` is the old row of new row i)."""
+    order = list(order)
+    return WordCounts(
+        counts.title[order].tocsr(),
+        counts.text[order].tocsr(),
+        counts.vocabulary,
+        [counts.langs[i] for i in order],
+    )
+
+
+@dataclass
+class LexicalIndex:
+    """What a search needs: BM25F rows per term, title presence, words and their df."""
+
+    terms: list[str]
+    weights: sp.csr_matrix  # terms x posts, float32
+    titles: sp.csr_matrix  # terms x posts, 1 where the term is in the title
+    words: list[str]  # sorted
+    word_df: np.ndarray  # int32, posts containing each word
+
+    def save(self, out_dir: Path) -> None:
+        """Write `lexical.npz` (uncompressed: it is loaded by every worker) and `.json`."""
+        np.savez(
+            out_dir / LEXICAL_FILE,
+            **_csr_arrays("weights", self.weights),
+            **_csr_arrays("titles", self.titles),
+            word_df=self.word_df,
+        )
+        payload = {"terms": self.terms, "words": self.words}
+        (out_dir / LEXICAL_VOCAB_FILE).write_text(json.dumps(payload), encoding="utf-8")
+
+    @classmethod
+    def load(cls, build_dir: Path) -> LexicalIndex:
+        """Read an index written by `save` (no pickle)."""
+        payload = json.loads((build_dir / LEXICAL_VOCAB_FILE).read_text(encoding="utf-8"))
+        with np.load(build_dir / LEXICAL_FILE, allow_pickle=False) as data:
+            weights, titles = _csr_from(data, "weights"), _csr_from(data, "titles")
+            word_df = data["word_df"]
+        return cls(payload["terms"], weights, titles, payload["words"], word_df)
+
+
+def weigh(counts: WordCounts, settings: RankingSettings) -> LexicalIndex:
+    """Turn word counts into the BM25F term matrix and the word statistics."""
+    posts = counts.title.shape[0]
+    mapping, terms = _word_to_term(counts.vocabulary, counts.langs)
+    fields = {}
+    for name in FIELDS:
+        matrix = getattr(counts, name).astype(np.float32)
+        per_term = sp.csr_matrix((posts, len(terms)), dtype=np.float32)
+        for lang, to_terms in mapping.items():
+            rows = np.array([i for i, x in enumerate(counts.langs) if _lang_key(x) == lang])
+            if rows.size:
+                mask = sp.csr_matrix(
+                    (np.ones(rows.size, np.float32), (rows, rows)), shape=(posts, posts)
+                )
+                per_term = per_term + (mask @ matrix) @ to_terms
+        fields[name] = per_term.tocsr()
+    frequency = sp.csr_matrix((posts, len(terms)), dtype=np.float32)
+    for name, weight, b in (
+        ("title", settings.title_weight, settings.b_title),
+        ("text", 1.0, settings.b_text),
+    ):
+        lengths = np.asarray(fields[name].sum(axis=1)).ravel()
+        average = lengths.mean() if posts and lengths.mean() > 0 else 1.0
+        norm = (1.0 - b + b * lengths / average).astype(np.float32)
+        frequency = frequency + sp.diags((weight / norm).astype(np.float32)) @ fields[name]
+    frequency = frequency.tocsr()
+    frequency.eliminate_zeros()
+    seen = counts.title + counts.text
+    word_df = np.bincount(seen.tocsr().indices, minlength=len(counts.vocabulary))
+    df = np.bincount(frequency.indices, minlength=len(terms)).astype(np.float64)
+    # A word's rarity is measured over every post, whatever its language: a post
+    # detected as French must not make "the" a rare term that outranks everything.
+    word_column = {w: i for i, w in enumerate(counts.vocabulary)}
+    for i, term in enumerate(terms):
+        if term.startswith(FOREIGN_PREFIX):
+            df[i] = max(df[i], word_df[word_column[term[len(FOREIGN_PREFIX) :]]])
+    idf = np.log1p((posts - df + 0.5) / (df + 0.5)).astype(np.float32)
+    saturated = frequency.copy()
+    saturated.data = saturated.data * (settings.k1 + 1) / (saturated.data + settings.k1)
+    weights = (saturated @ sp.diags(idf)).T.tocsr().astype(np.float32)
+    titles = (fields["title"] > 0).T.tocsr().astype(np.float32)
+    return LexicalIndex(terms, weights, titles, counts.vocabulary, word_df.astype(np.int32))
+
+
+def _lang_key(lang: str) -> str:
+    return ENGLISH if lang == ENGLISH else "other"
+
+
+def _word_to_term(
+    vocabulary: Sequence[str], langs: Sequence[str]
+) -> tuple[dict[str, sp.csr_matrix], list[str]]:
+    """0/1 matrices (words x terms) mapping each word to its term, per language kind."""
+    needed = {_lang_key(x) for x in langs}
+    pairs = {lang: [(i, term_of(w, lang)) for i, w in enumerate(vocabulary)] for lang in needed}
+    terms = sorted({t for found in pairs.values() for _, t in found if t is not None})
+    column = {t: i for i, t in enumerate(terms)}
+    mapping = {}
+    for lang, found in pairs.items():
+        kept = [(i, column[t]) for i, t in found if t is not None]
+        rows = np.array([i for i, _ in kept], dtype=np.int64)
+        cols = np.array([c for _, c in kept], dtype=np.int64)
+        mapping[lang] = sp.csr_matrix(
+            (np.ones(len(kept), np.float32), (rows, cols)), shape=(len(vocabulary), len(terms))
+        )
+    return mapping, terms
+
+
+def _sorted_vocabulary(counts: WordCounts) -> WordCounts:
+    order = np.argsort(np.array(counts.vocabulary, dtype=object), kind="stable")
+    position = np.empty_like(order)
+    position[order] = np.arange(order.size)
+    matrices = []
+    for name in FIELDS:
+        matrix = getattr(counts, name).tocoo()
+        matrices.append(
+            sp.csr_matrix((matrix.data, (matrix.row, position[matrix.col])), shape=matrix.shape)
+        )
+    return WordCounts(*matrices, [counts.vocabulary[i] for i in order], counts.langs)
+
+
+def _csr_arrays(name: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
+    matrix = matrix.tocsr()
+    return {
+        f"{name}_data": matrix.data,
+        f"{name}_indices": matrix.indices,
+        f"{name}_indptr": matrix.indptr,
+        f"{name}_shape": np.array(matrix.shape, dtype=np.int64),
+    }
+
+
+def _csr_from(data, name: str) -> sp.csr_matrix:
+    shape = tuple(int(x) for x in data[f"{name}_shape"])
+    return sp.csr_matrix(
+        (data[f"{name}_data"], data[f"{name}_indices"], data[f"{name}_indptr"]), shape=shape
+    )

@@ -1,0 +1,172 @@
+"""Facet counts and filters over the posts of a build, as numpy masks.
+
+Four facets: categories (each with its level: exact, general, medium, specific, niche),
+tags (tags and keywords), authors and year. Values chosen within one facet are OR-ed,
+facets are AND-ed, and each facet's counts ignore that facet's own filter
+("disjunctive" faceting): ticking a second category widens the results, so every box
+shows what it would add. Counts cover the whole result set, never just a page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from index.schema import facet_key
+
+from .results import FacetValue
+
+FACETS = ("categories", "tags", "authors", "years")
+MAX_FACET_VALUES = 100
+
+
+@dataclass(frozen=True)
+class FacetFilters:
+    """Chosen values per facet (normalised keys), plus the yes/no and date filters."""
+
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()
+    featured: bool | None = None
+    trending: bool | None = None
+    date_from: dt.datetime | None = None
+    date_to: dt.datetime | None = None
+
+    def chosen(self, facet: str) -> tuple[str, ...]:
+        """The chosen keys of one facet."""
+        return getattr(self, facet)
+
+
+class Facet:
+    """One facet's values and which posts carry each (posts x values, 0/1)."""
+
+    def __init__(self, labels: Sequence[Iterable[tuple[str, str]]], posts: int) -> None:
+        names: dict[str, Counter[str]] = {}
+        rows, cols = [], []
+        column: dict[str, int] = {}
+        for row, pairs in enumerate(labels):
+            for key, name in dict(pairs).items():
+                cols.append(column.setdefault(key, len(column)))
+                rows.append(row)
+                names.setdefault(key, Counter())[name] += 1
+        self.keys = list(column)
+        self.column = column
+        self.names = {key: counter.most_common(1)[0][0] for key, counter in names.items()}
+        matrix = sp.csr_matrix(
+            (np.ones(len(rows), np.float32), (rows, cols)), shape=(posts, max(1, len(column)))
+        )
+        self._by_value = matrix.T.tocsr()
+
+    def mask(self, keys: Iterable[str], posts: int) -> np.ndarray:
+        """Posts carrying any of the keys."""
+        mask = np.zeros(posts, dtype=bool)
+        for key in keys:
+            col = self.column.get(key)
+            if col is not None:
+                start, end = self._by_value.indptr[col], self._by_value.indptr[col + 1]
+                mask[self._by_value.indices[start:end]] = True
+        return mask
+
+    def counts(self, matched: np.ndarray) -> dict[str, int]:
+        """How many matched posts carry each value (values with no match left out)."""
+        totals = self._by_value @ matched.astype(np.float32)
+        found = np.flatnonzero(totals)
+        return {self.keys[i]: int(totals[i]) for i in found if i < len(self.keys)}
+
+
+class FacetTable:
+    """Every facet of a build, plus the per-post flags and dates filters use."""
+
+    def __init__(self, posts: Sequence[Mapping[str, Any]], dates: Sequence[dt.datetime | None]):
+        self.size = len(posts)
+        self.facets = {
+            "categories": Facet(
+                [[(facet_key(c["name"]), c["name"]) for c in p["categories"]] for p in posts],
+                self.size,
+            ),
+            "tags": Facet(
+                [[(facet_key(t), t) for t in (*p["tags"], *p["keywords"])] for p in posts],
+                self.size,
+            ),
+            "authors": Facet([[(facet_key(a), a) for a in p["authors"]] for p in posts], self.size),
+            "years": Facet([[(d.strftime("%Y"),) * 2] if d else [] for d in dates], self.size),
+        }
+        self.levels = _dominant_levels(posts)
+        self.featured = np.array([bool(p["featured"]) for p in posts], dtype=bool)
+        self.trending = np.array([bool(p["trending"]) for p in posts], dtype=bool)
+        self.timestamps = np.array(
+            [d.timestamp() if d else np.nan for d in dates], dtype=np.float64
+        )
+
+    def filter_masks(self, filters: FacetFilters) -> dict[str, np.ndarray]:
+        """One mask per active filter (facet names, plus 'flags' and 'dates')."""
+        masks = {
+            name: facet.mask(filters.chosen(name), self.size)
+            for name, facet in self.facets.items()
+            if filters.chosen(name)
+        }
+        flags = np.ones(self.size, dtype=bool)
+        if filters.featured is not None:
+            flags &= self.featured == filters.featured
+        if filters.trending is not None:
+            flags &= self.trending == filters.trending
+        if filters.featured is not None or filters.trending is not None:
+            masks["flags"] = flags
+        if filters.date_from or filters.date_to:
+            stamps = self.timestamps
+            dates = ~np.isnan(stamps)
+            if filters.date_from:
+                dates &= stamps >= filters.date_from.timestamp()
+            if filters.date_to:
+                dates &= stamps <= filters.date_to.timestamp()
+            masks["dates"] = dates
+        return masks
+
+    def counts(
+        self, matched: np.ndarray, masks: Mapping[str, np.ndarray], filters: FacetFilters
+    ) -> dict[str, list[FacetValue]]:
+        """Each facet's counts over the matches that pass every *other* filter."""
+        out: dict[str, list[FacetValue]] = {}
+        for name, facet in self.facets.items():
+            scope = matched.copy()
+            for other, mask in masks.items():
+                if other != name:
+                    scope &= mask
+            out[name] = self._values(name, facet, facet.counts(scope), filters.chosen(name))
+        return out
+
+    def _values(
+        self, name: str, facet: Facet, counts: dict[str, int], chosen: Sequence[str]
+    ) -> list[FacetValue]:
+        """Most frequent first (years newest first), plus every chosen value (0 if none)."""
+        if name == "years":
+            ranked = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
+        else:
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
+        shown = {key for key, _ in ranked}
+        ranked += [(key, counts.get(key, 0)) for key in chosen if key not in shown]
+        return [
+            FacetValue(
+                name=facet.names.get(key, key),
+                value=key,
+                count=count,
+                level=self.levels.get(key) if name == "categories" else None,
+            )
+            for key, count in ranked
+        ]
+
+
+def _dominant_levels(posts: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The level each category is most often given (a name can sit at several levels)."""
+    levels: dict[str, Counter[str]] = {}
+    for post in posts:
+        for category in post["categories"]:
+            levels.setdefault(facet_key(category["name"]), Counter())[category["level"]] += 1
+    return {key: counter.most_common(1)[0][0] for key, counter in levels.items()}
