@@ -11,11 +11,12 @@ from flask import Flask
 from search import Searcher
 
 from .admin import admin
-from .config import check_settings, defaults, from_environment
+from .config import check_settings, defaults, from_environment, zero_results_path
 from .errors import register_error_handlers
 from .limits import install_rate_limits
 from .related_routes import related_bp
 from .routes import bp
+from .zero_results import ZeroResultLog
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -37,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         time_limit=float(app.config["SEARCH_TIME_LIMIT"]),
         max_results_window=int(app.config["MAX_RESULTS_WINDOW"]),
     )
+    app.extensions["postsearch.zero_results"] = ZeroResultLog(zero_results_path(app.config))
     register_error_handlers(app)
     install_rate_limits(app)
     app.register_blueprint(bp)

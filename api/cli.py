@@ -18,6 +18,7 @@ from index.errors import NoBuildToRollBackTo
 from index.store import rollback_build, writer_lock
 
 from .config import check_settings, from_environment
+from .report_cli import report
 
 EXIT_NOTHING_BUILT = 1
 EXIT_LOCKED = 3
@@ -213,3 +214,6 @@ def _report(result: BuildResult, index_dir: Path) -> None:
         f"{len(result.duplicates)} duplicate slugs renamed; {result.files} files in "
         f"{result.seconds:.1f}s ({rate:.0f} posts/s)"
     )
+
+
+main.add_command(report)

@@ -11,6 +11,7 @@ import json
 import os
 import string
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 
@@ -31,8 +32,14 @@ SETTINGS: dict[str, Setting] = {
     "MAX_PER_PAGE": Setting(50, "Largest `per_page` served; larger values are capped."),
     "DEFAULT_RELATED_LIMIT": Setting(5, "Related posts returned when `limit` is not given."),
     "MAX_RELATED_LIMIT": Setting(20, "Largest related `limit` served; larger values are capped."),
-    "SEARCH_TIME_LIMIT": Setting(2.0, "Seconds a search may run before partial results return."),
+    "MAX_SUGGESTIONS": Setting(10, "Largest `limit` and `posts` served by /api/suggest."),
+    "SEARCH_TIME_LIMIT": Setting(2.0, "Seconds a phrase search may run before partial results."),
     "MAX_RESULTS_WINDOW": Setting(1000, "Deepest result reachable by paging (page × per_page)."),
+    "ZERO_RESULTS_LOG": Setting(
+        "",
+        "File zero-result searches are appended to; empty: zero-results.jsonl in INDEX_DIR; "
+        "`off`: not written.",
+    ),
     "KEEP_BUILDS": Setting(3, "Builds kept on disk, the current one included."),
     "BUILD_GRACE_SECONDS": Setting(60.0, "Seconds an old build survives after being replaced."),
     "ADMIN_TOKEN": Setting("", "Bearer token for POST /api/reindex; empty: no admin endpoints."),
@@ -41,6 +48,14 @@ SETTINGS: dict[str, Setting] = {
 }
 
 ENV_PREFIX = "POSTSEARCH_"
+
+
+def zero_results_path(settings: Mapping[str, Any]) -> Path | None:
+    """Where zero-result searches are logged (None when logging is off)."""
+    value = str(settings["ZERO_RESULTS_LOG"]).strip()
+    if value.lower() == "off":
+        return None
+    return Path(value) if value else Path(settings["INDEX_DIR"]) / "zero-results.jsonl"
 
 
 def defaults() -> dict[str, Any]:

@@ -60,10 +60,21 @@ def search() -> Any:
         prefix=bool(bool_param("prefix")),
         correct=bool_param("correct") is not False,
     )
-    page = searcher().search(request).to_dict()
+    found = searcher().search(request)
+    if found.total == 0 and found.query and _unfiltered(request):
+        current_app.extensions["postsearch.zero_results"].record(found.query)
+    page = found.to_dict()
     for result in page["results"]:
         result["url"] = public_url(result)
     return jsonify(page)
+
+
+def _unfiltered(request: SearchRequest) -> bool:
+    """A first-page, finished search without filters: its zero results are worth reporting
+    (a reader's own filters or a half-typed word explain nothing about missing posts)."""
+    filters = (request.categories, request.tags, request.authors, request.years)
+    flags = (request.featured, request.trending, request.date_from, request.date_to)
+    return request.page == 1 and not request.prefix and not any(filters) and flags.count(None) == 4
 
 
 @bp.get("/api/posts/<path:ref>")
@@ -102,3 +113,18 @@ def healthz() -> Any:
 def home() -> Any:
     """The search page."""
     return send_from_directory(current_app.static_folder or "static", "index.html")
+
+
+@bp.get("/api/suggest")
+def suggest() -> Any:
+    """Completions of the last word typed and posts whose titles match, for a search box."""
+    config = current_app.config
+    found = searcher().suggest(
+        text_param("q"),
+        limit=int_param("limit", 8, config["MAX_SUGGESTIONS"]),
+        titles=int_param("posts", 5, config["MAX_SUGGESTIONS"]),
+    )
+    page = found.to_dict()
+    for post in page["posts"]:
+        post["url"] = public_url(post)
+    return jsonify(page)

@@ -3,7 +3,7 @@
 Text becomes *words* (lowercased, accents folded: what a reader types and what
 suggestions and spelling corrections are made of), and words become *terms* (what the
 ranking matrix is keyed by). English posts map a word to its Porter stem, without
-Whoosh's stop words or one-letter words, exactly as the Whoosh schema's English
+stop words or one-letter words, exactly as the Whoosh schema's English
 analyzer does; posts in other languages keep the word itself, under a `~` prefix so
 a French "chat" never meets the stem of an English "chatting". A query is turned into
 both kinds of term, so each post is matched in its own language.
@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from whoosh.analysis import STOP_WORDS
 from whoosh.support.charset import accent_map
 
-from .schema import TOKEN_PATTERN, cached_stem
+from .schema import STOP_WORDS, TOKEN_PATTERN, cached_stem
 
 _TOKEN = re.compile(TOKEN_PATTERN)
 FOREIGN_PREFIX = "~"

@@ -28,6 +28,7 @@ from .errors import NothingToBuild, PostParseError, PostsSkipped
 from .fulltext import build_fulltext
 from .lexical import RankingSettings, count_words, weigh
 from .manifest import read_manifest, verify_build, write_manifest
+from .pins import resolve_pins
 from .posts import Post, find_post_files, parse_post
 from .related import RelatedSettings, compute_related
 from .store import (
@@ -106,6 +107,7 @@ class BuildResult:
     recovered_lock_of: int | None = None  # pid of a reindex that died holding the lock
     removed_abandoned: list[str] = field(default_factory=list)  # its half-written builds
     alias_conflicts: list[dict[str, str]] = field(default_factory=list)
+    unresolved_pins: list[dict[str, str]] = field(default_factory=list)  # related: references
 
     @property
     def changed(self) -> bool:
@@ -200,6 +202,7 @@ def _unchanged(current: Path, manifest: dict[str, Any], now: dt.datetime) -> Bui
         drafts=counts["drafts"],
         scheduled=_scheduled_count(manifest, now),
         skipped=skipped,
+        unresolved_pins=manifest.get("unresolved_pins", []),
     )
 
 
@@ -237,10 +240,15 @@ def _build_full(
             model.save(tmp_dir)
         with _timed(timings, "related"):
             progress.stage("related", len(indexed))
+            pins = resolve_pins(corpus.records)
             compute_related(
-                corpus.records, model.matrix, options.related, on_rows=progress.advance
+                corpus.records, model.matrix, options.related, progress.advance, pins=pins
             ).save(tmp_dir)
-        extra = {"mode": "full", "drift": {"changed_since_full": 0}}
+        extra = {
+            "mode": "full",
+            "drift": {"changed_since_full": 0},
+            "unresolved_pins": pins.unresolved,
+        }
         return publish(
             index_dir, tmp_dir, build_id, corpus, posts_dir, options, now, timings, extra
         )
@@ -360,6 +368,7 @@ def publish(
         ],
         duplicates=corpus.duplicates,
         alias_conflicts=manifest["alias_conflicts"],
+        unresolved_pins=extra.get("unresolved_pins", []),
         **extra.get("changes", {}),
     )
 

@@ -29,6 +29,25 @@ from .posts import Post
 TOKEN_PATTERN = r"[^\W_]+(?:\.[^\W_]+)*"
 
 ENGLISH_TEXT_FIELDS = ("title", "excerpt", "body", "categories", "labels")
+
+# English stop words: pronouns, auxiliaries, articles, prepositions and the pieces
+# our tokenizer cuts contractions into ("don", "t"). Measured on BEIR SciFact train,
+# this list ranks better than Whoosh's 34 words (nDCG@10 0.703 vs 0.702; test
+# 0.687 vs 0.684) without dropping content words as scikit-learn's list does ("fire",
+# "computer", "system").
+STOP_WORDS = frozenset(
+    """
+    a about above after again against ain all am an and any are aren as at be because
+    been before being below between both but by can couldn d did didn do does doesn
+    doing don down during each few for from further had hadn has hasn have haven having
+    he her here hers herself him himself his how i if in into is isn it its itself just
+    ll m ma me mightn more most mustn my myself needn no nor not now o of off on once
+    only or other our ours ourselves out over own re s same shan she should shouldn so
+    some such t than that the their theirs them themselves then there these they this
+    those through to too under until up ve very was wasn we were weren what when where
+    which while who whom why will with won wouldn y you your yours yourself yourselves
+    """.split()
+)
 OTHER_TEXT_FIELDS = ("title_intl", "body_intl")
 
 
@@ -48,7 +67,7 @@ def english_analyzer() -> Analyzer:
         RegexTokenizer(TOKEN_PATTERN)
         | LowercaseFilter()
         | CharsetFilter(accent_map)
-        | StopFilter()
+        | StopFilter(stoplist=STOP_WORDS)
         | StemFilter(stemfn=cached_stem, cachesize=None)
     )
 

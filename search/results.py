@@ -98,9 +98,9 @@ class RelatedPost:
 
 @dataclass
 class RelatedPage:
-    """The related posts of one post."""
+    """The related posts of one post (`slug` None for a draft)."""
 
-    slug: str
+    slug: str | None
     results: list[RelatedPost] = field(default_factory=list)
     build_id: str = ""
 

@@ -35,6 +35,7 @@ from .related import related_page
 from .results import Hit, RelatedPage, SearchPage
 from .snippets import lead
 from .spelling import corrected_text, spelling_of
+from .suggest import Suggestions, suggest
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +296,13 @@ class Searcher:
             else lead(post["excerpt"] or content),
             title_html=highlighter.mark(post["title"], terms),
         )
+
+    def suggest(
+        self, text: str, limit: int = 8, titles: int = 5, now: dt.datetime | None = None
+    ) -> Suggestions:
+        """Completions of the word being typed and posts whose titles match."""
+        loaded = self.current()
+        return suggest(loaded, text, limit, titles, now or dt.datetime.now(dt.UTC))
 
     def related(self, slug: str, limit: int, now: dt.datetime | None = None) -> RelatedPage:
         """The `limit` best related visible posts of a post, with reasons.

@@ -1,0 +1,362 @@
+"""The search box: as-you-type, typo tolerance, facets and filters, query language, zero results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from api import create_app
+from api.cli import main
+from api.zero_results import ZeroResultLog, normalise, read_report
+from index import build
+from search import Searcher, SearchRequest
+from search.query import parse_query
+from search.searcher import Boosts
+from search.spelling import Speller, allowed_edits
+from tests.conftest import seed_front, write_post
+
+BODY = "Plain words about {topic}, written for the {topic} readers of this blog."
+
+
+@pytest.fixture(scope="module")
+def shelf(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
+    """Eight posts with known categories, tags, authors, years and flags."""
+    root = tmp_path_factory.mktemp("shelf")
+    posts = root / "posts"
+    specs = [
+        ("kettle", "Descaling a kettle", "Home", "Kitchen", 2021, ["appliances"], "ann", True),
+        (
+            "toaster",
+            "Toaster crumbs and fire risk",
+            "Home",
+            "Kitchen",
+            2022,
+            ["appliances"],
+            "bob",
+            False,
+        ),
+        ("sofa", "Cleaning a fabric sofa", "Home", "Living room", 2022, ["cleaning"], "ann", False),
+        (
+            "kettlebell",
+            "Kettlebell swings for beginners",
+            "Sport",
+            "Strength",
+            2023,
+            ["training"],
+            "cy",
+            True,
+        ),
+        (
+            "marathon",
+            "Marathon training plan",
+            "Sport",
+            "Running",
+            2023,
+            ["training", "plans"],
+            "bob",
+            False,
+        ),
+        ("trail", "Trail running shoes", "Sport", "Running", 2024, ["gear"], "cy", False),
+        ("tent", "Pitching a tent in wind", "Outdoors", "Camping", 2024, ["gear"], "ann", False),
+        (
+            "stove",
+            "Camp stove kettle tricks",
+            "Outdoors",
+            "Camping",
+            2020,
+            ["gear", "appliances"],
+            "bob",
+            False,
+        ),
+    ]
+    for slug, title, general, medium, year, tags, author, featured in specs:
+        front = seed_front(
+            slug,
+            title,
+            general,
+            medium,
+            f"{medium} tips",
+            f"{slug} niche",
+            date=f"{year}-03-01T10:00:00Z",
+            tags=tags,
+            author=author,
+            featured=featured,
+            trending=slug in {"trail", "sofa"},
+        )
+        write_post(posts, f"{slug}.md", front, BODY.format(topic=title.lower()))
+    write_post(
+        posts,
+        "hostile.md",
+        {
+            "title": 'Kettle tips: 5 < 6 & "quoted" <img src=x onerror=alert(1)>',
+            "date": "2019-01-01",
+        },
+        "A <script>alert(1)</script> kettle &amp; <b>bold</b> claim about kettle scale.",
+    )
+    build(posts, root / "index")
+    with Searcher(root / "index") as searcher:
+        yield searcher
+
+
+def slugs(page) -> list[str]:
+    return [hit.slug for hit in page.hits]
+
+
+def counts(page, facet: str) -> dict[str, int]:
+    return {value.value: value.count for value in page.facets[facet]}
+
+
+# --- query language -------------------------------------------------------------------
+
+
+def test_query_language_pieces_are_read_as_people_mean_them() -> None:
+    parsed = parse_query(
+        'kettle "fire risk" -toaster -"wind tent" category:Home tag:"cast iron" foo:bar'
+    )
+    assert parsed.words == ("kettle", "foo", "bar")
+    assert parsed.phrases == (("fire", "risk"),)
+    assert parsed.excluded_words == ("toaster",)
+    assert parsed.excluded_phrases == (("wind", "tent"),)
+    assert parsed.categories == ("Home",) and parsed.tags == ("cast iron",)
+
+
+def test_operators_and_syntax_are_plain_words() -> None:
+    parsed = parse_query('NOT NOT x* body:[a TO z] "unclosed (group')
+    assert parsed.phrases == () and parsed.categories == ()
+    assert set(parsed.words) >= {"not", "x", "body", "a", "to", "z", "unclosed", "group"}
+
+
+def test_prefix_only_applies_to_a_word_still_being_typed() -> None:
+    assert parse_query("kettle des", prefix=True).prefix == "des"
+    assert parse_query("kettle des ", prefix=True).prefix is None
+    assert parse_query('kettle "des"', prefix=True).prefix is None
+
+
+def test_excluded_word_removes_posts(shelf: Searcher) -> None:
+    assert "stove" in slugs(shelf.search(SearchRequest(q="kettle")))
+    assert "stove" not in slugs(shelf.search(SearchRequest(q="kettle -camp")))
+
+
+def test_phrase_requires_the_words_side_by_side(shelf: Searcher) -> None:
+    assert slugs(shelf.search(SearchRequest(q='"fire risk"'))) == ["toaster"]
+    assert shelf.search(SearchRequest(q='"risk fire"')).fallback == "any_word"
+
+
+def test_category_and_tag_typed_in_the_box_filter(shelf: Searcher) -> None:
+    assert set(slugs(shelf.search(SearchRequest(q="kettle category:outdoors")))) == {"stove"}
+    assert set(slugs(shelf.search(SearchRequest(q="tag:training")))) == {"kettlebell", "marathon"}
+
+
+# --- facets and filters ---------------------------------------------------------------
+
+
+def test_facets_count_the_whole_result_set_not_the_page(shelf: Searcher) -> None:
+    page = shelf.search(SearchRequest(q="", per_page=1))
+    assert page.total == 9 and len(page.hits) == 1
+    assert counts(page, "categories")["home"] == 3
+    assert counts(page, "tags") == {
+        "appliances": 3,
+        "cleaning": 1,
+        "training": 2,
+        "plans": 1,
+        "gear": 3,
+    }
+    assert counts(page, "authors") == {"ann": 3, "bob": 3, "cy": 2}
+    assert counts(page, "years") == {
+        "2024": 2,
+        "2023": 2,
+        "2022": 2,
+        "2021": 1,
+        "2020": 1,
+        "2019": 1,
+    }
+    assert [v.value for v in page.facets["years"]][:2] == ["2024", "2023"]
+
+
+def test_category_facet_values_carry_their_level(shelf: Searcher) -> None:
+    levels = {v.value: v.level for v in shelf.search(SearchRequest()).facets["categories"]}
+    assert levels["home"] == "general" and levels["kitchen"] == "medium"
+    assert levels["kitchen tips"] == "specific" and levels["kettle niche"] == "niche"
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        (SearchRequest(tags=("gear",)), {"trail", "tent", "stove"}),
+        (SearchRequest(tags=("gear", "cleaning")), {"trail", "tent", "stove", "sofa"}),
+        (SearchRequest(authors=("ann",)), {"kettle", "sofa", "tent"}),
+        (SearchRequest(years=("2022", "2024")), {"toaster", "sofa", "trail", "tent"}),
+        (SearchRequest(featured=True), {"kettle", "kettlebell"}),
+        (SearchRequest(trending=True), {"trail", "sofa"}),
+        (SearchRequest(categories=("Camping tips",)), {"tent", "stove"}),  # specific level
+        (SearchRequest(tags=("gear",), authors=("bob",)), {"stove"}),  # AND across facets
+        (
+            SearchRequest(
+                date_from=dt.datetime(2022, 1, 1, tzinfo=dt.UTC),
+                date_to=dt.datetime(2023, 12, 31, tzinfo=dt.UTC),
+            ),
+            {"toaster", "sofa", "kettlebell", "marathon"},
+        ),
+        (SearchRequest(q="kettle", authors=("bob", "cy")), {"stove"}),
+    ],
+)
+def test_filters(shelf: Searcher, request_: SearchRequest, expected: set[str]) -> None:
+    page = shelf.search(request_)
+    assert set(slugs(page)) == expected and page.total == len(expected)
+
+
+def test_a_facet_counts_ignore_its_own_filter_but_not_the_others(shelf: Searcher) -> None:
+    page = shelf.search(SearchRequest(tags=("gear",), authors=("bob",)))
+    assert counts(page, "authors") == {"ann": 1, "bob": 1, "cy": 1}  # gear posts by author
+    assert counts(page, "tags") == {"appliances": 2, "gear": 1, "training": 1, "plans": 1}
+
+
+def test_sort_newest(shelf: Searcher) -> None:
+    page = shelf.search(SearchRequest(q="kettle", sort="newest"))
+    dates = [hit.date for hit in page.hits]
+    assert dates == sorted(dates, reverse=True) and page.sort == "newest"
+
+
+def test_boosts_are_off_by_default_and_reorder_when_set(shelf: Searcher) -> None:
+    plain = slugs(shelf.search(SearchRequest(q="kettle")))
+    with Searcher(shelf.index_dir, boosts=Boosts(featured=50)) as boosted:
+        first = slugs(boosted.search(SearchRequest(q="kettle")))
+    assert plain[0] != "kettlebell" and first[0] in {"kettle", "kettlebell"}
+    assert set(first) == set(plain)
+
+
+# --- snippets -------------------------------------------------------------------------
+
+
+def test_snippets_and_titles_are_escaped_before_marking(shelf: Searcher) -> None:
+    hit = next(h for h in shelf.search(SearchRequest(q="kettle")).hits if h.slug == "hostile")
+    assert "&lt; 6 &amp; &quot;quoted&quot;" in hit.title_html
+    assert "<mark>Kettle</mark>" in hit.title_html
+    assert "<" not in hit.title_html.replace("<mark>", "").replace("</mark>", "")
+    assert "<script" not in hit.snippet and "<mark>kettle</mark>" in hit.snippet
+    stripped = hit.snippet.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in stripped
+
+
+# --- as you type ----------------------------------------------------------------------
+
+
+def test_prefix_search_matches_the_word_being_typed(shelf: Searcher) -> None:
+    assert slugs(shelf.search(SearchRequest(q="kettleb", prefix=True))) == ["kettlebell"]
+    typed = shelf.search(SearchRequest(q="kettleb"))  # finished: a typo of "kettle"
+    assert typed.corrected_query == "kettle" and "kettlebell" not in slugs(typed)
+
+
+def test_suggest_completes_the_last_word_and_finds_titles(shelf: Searcher) -> None:
+    found = shelf.suggest("camp ket")
+    assert found.completions[0].text == "camp kettle"
+    assert [p.slug for p in found.posts] == ["stove"]
+    assert "<mark>" in found.posts[0].title_html
+
+
+def test_suggest_bounds_a_one_letter_prefix(shelf: Searcher) -> None:
+    found = shelf.suggest("t", limit=3)
+    assert 0 < len(found.completions) <= 3
+    assert all(c.word.startswith("t") for c in found.completions)
+
+
+# --- typo tolerance -------------------------------------------------------------------
+
+
+def test_allowed_edits_grow_with_the_word() -> None:
+    assert [allowed_edits("x" * n) for n in (3, 4, 5, 8, 9, 12)] == [0, 0, 1, 1, 2, 2]
+
+
+def test_speller_counts_a_swap_as_one_edit_and_prefers_frequent_words() -> None:
+    import numpy as np
+
+    speller = Speller(["neural", "natural", "network", "networks"], np.array([5, 9, 8, 2]))
+    assert speller.correct("nueral", 0).replacement == "neural"
+    assert speller.correct("netwrok", 0).replacement == "network"
+    assert speller.correct("neural", 5) is None
+    assert speller.correct("cat", 0) is None  # too short to correct
+
+
+def test_misspelled_query_is_corrected_and_says_so(sample_searcher: Searcher) -> None:
+    page = sample_searcher.search(SearchRequest(q="nueral netwrok"))
+    assert page.fallback == "corrected" and page.corrected_query == "neural network"
+    assert page.hits and "neural" in page.hits[0].title.lower()
+    original = sample_searcher.search(SearchRequest(q="nueral netwrok", correct=False))
+    assert original.total == 0 and original.suggestion == "neural network"
+
+
+def test_rare_spelling_gets_a_suggestion_but_is_searched_as_typed(tmp_path: Path) -> None:
+    posts = tmp_path / "posts"
+    for i in range(25):
+        write_post(posts, f"p{i}.md", {"title": f"Post {i}"}, "Notes about the garden and flowers.")
+    write_post(posts, "typo.md", {"title": "Typo"}, "The gardne is a common misspelling.")
+    build(posts, tmp_path / "index")
+    with Searcher(tmp_path / "index") as searcher:
+        page = searcher.search(SearchRequest(q="gardne"))
+    assert [h.slug for h in page.hits] == ["typo"] and page.fallback is None
+    assert page.suggestion == "garden"
+
+
+# --- zero results ---------------------------------------------------------------------
+
+
+def test_zero_result_queries_are_normalised_without_personal_data() -> None:
+    assert normalise("  Mail  ME at Bob@Example.com ") == "mail me at [email]"
+    assert normalise("call +44 20 7946 0958 now") == "call [number] now"
+
+
+def test_zero_result_searches_are_logged_and_reported(sample_build: Path, tmp_path: Path) -> None:
+    log = tmp_path / "zero.jsonl"
+    app = create_app(
+        {"TESTING": True, "INDEX_DIR": str(sample_build), "ZERO_RESULTS_LOG": str(log)}
+    )
+    client = app.test_client()
+    try:
+        for q in ["quantum knitting", "Quantum  knitting", "zzz xylophone", "sourdough"]:
+            assert client.get("/api/search", query_string={"q": q}).status_code == 200
+        client.get("/api/search", query_string={"q": "sourdough", "category": "Travel"})
+        client.get("/api/search", query_string={"q": "quantu", "prefix": "1"})
+        recorder: ZeroResultLog = app.extensions["postsearch.zero_results"]
+        assert recorder.counts == {"quantum knitting": 2, "zzz xylophone": 1}
+    finally:
+        app.extensions["postsearch.searcher"].close()
+    rows = read_report(log)
+    assert [(r.query, r.count) for r in rows] == [("quantum knitting", 2), ("zzz xylophone", 1)]
+    log.write_text(log.read_text() + '{"torn line\n', encoding="utf-8")  # a crash mid-write
+    result = CliRunner().invoke(main, ["report", "zero-results", "--log", str(log), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["queries"][0] == {
+        "query": "quantum knitting",
+        "count": 2,
+        "first_day": rows[0].first_day,
+        "last_day": rows[0].last_day,
+    }
+    table = CliRunner().invoke(main, ["report", "zero-results", "--log", str(log)])
+    assert "quantum knitting" in table.output and table.exit_code == 0
+
+
+# --- over HTTP ------------------------------------------------------------------------
+
+
+def test_search_parameters_over_http(client) -> None:
+    body = client.get("/api/search?q=bread&sort=newest&year=2023&year=2022&featured=0").get_json()
+    assert body["sort"] == "newest"
+    assert all(r["date"][:4] in {"2022", "2023"} for r in body["results"])
+    suggest = client.get("/api/suggest?q=sourd").get_json()
+    assert suggest["completions"][0]["word"] == "sourdough"
+    assert all(p["url"].startswith("/posts/") for p in suggest["posts"])
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["featured=maybe", "from=2024-13", "to=yesterday", "sort=best", "year=" + "9" * 300],
+)
+def test_bad_filter_values_are_400_naming_the_parameter(client, query: str) -> None:
+    response = client.get(f"/api/search?q=x&{query}")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["param"] == query.split("=")[0]
