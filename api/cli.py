@@ -6,16 +6,21 @@ build is untouched), 2 usage error, 3 another reindex holds the lock.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+import scipy.sparse as sp
 
 from index import BuildOptions, NothingToBuild, PostsSkipped, ReindexLocked, build
 from index.build import BuildResult
+from index.catalog import load_catalog
+from index.duplicates import DEFAULT_THRESHOLD, find_near_duplicates
 from index.errors import NoBuildToRollBackTo
-from index.store import rollback_build, writer_lock
+from index.store import current_build_dir, rollback_build, writer_lock
+from index.tfidf import MATRIX_FILE
 
 from .config import check_settings, from_environment
 from .report_cli import report
@@ -198,6 +203,11 @@ def _report(result: BuildResult, index_dir: Path) -> None:
             f"names {conflict['kept_by']!r}",
             err=True,
         )
+    for pin in result.unresolved_pins:
+        click.echo(
+            f"{pin['field']} {pin['pin']!r} in {pin['path']} is ignored: {pin['reason']}",
+            err=True,
+        )
     rate = result.files / result.seconds if result.seconds else 0.0
     if result.mode == "incremental":
         head = (
@@ -217,3 +227,57 @@ def _report(result: BuildResult, index_dir: Path) -> None:
 
 
 main.add_command(report)
+
+
+@main.command()
+@_index_option
+@click.option(
+    "--threshold",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    help="TF-IDF cosine from which two posts count as near-duplicates.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per pair.")
+def duplicates(index_dir: Path | None, threshold: float, as_json: bool) -> None:
+    """List pairs of near-duplicate posts of the current build, most similar first.
+
+    Merge them or redirect one to the other; related lists never show both.
+
+    Example:
+
+        postsearch duplicates --index data/build --threshold 0.8
+    """
+    index_dir = index_dir or Path(_settings()["INDEX_DIR"])
+    build_dir = current_build_dir(index_dir)
+    if build_dir is None:
+        click.echo(f"Error: no build in {index_dir}; run postsearch reindex first", err=True)
+        sys.exit(EXIT_NOTHING_BUILT)
+    records = load_catalog(build_dir)
+    pairs = find_near_duplicates(sp.load_npz(build_dir / MATRIX_FILE), threshold)
+    for pair in pairs:
+        first, second = records[pair.first], records[pair.second]
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "similarity": round(pair.similarity, 4),
+                        "posts": [
+                            {"slug": r["slug"], "path": r["path"], "title": r["title"]}
+                            for r in (first, second)
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            click.echo(
+                f"{pair.similarity:.3f}  {first['slug']} ({first['path']})  "
+                f"{second['slug']} ({second['path']})"
+            )
+    if not as_json:
+        click.echo(
+            f"{len(pairs)} pair(s) of near-duplicates at >= {threshold} among "
+            f"{len(records)} posts of build {build_dir.name}",
+            err=True,
+        )

@@ -40,6 +40,8 @@ def post_record(post: Post) -> dict[str, Any]:
         "social_share": post.social_share,
         "generated_by": post.generated_by,
         "lang": post.lang,
+        "related": list(post.related),
+        "related_exclude": list(post.related_exclude),
         "path": post.path,
         "content_hash": post.content_hash,
     }

@@ -36,8 +36,9 @@ from .catalog import load_catalog, post_record
 from .changes import Changes
 from .errors import NothingToBuild
 from .fulltext import update_fulltext
-from .posts import Post
 from .lexical import WordCounts, count_words, reorder, stack_word_counts, weigh
+from .pins import PinTable, resolve_pins
+from .posts import Post
 from .related import PairScorer, RelatedLists, compute_related
 from .store import new_build_dir
 from .tfidf import TermCounts, count_terms, stack_counts, weigh_counts
@@ -116,10 +117,13 @@ def build_incrementally(
             model.save(tmp_dir)
         with _timed(timings, "related"):
             touched = set(removed) | {p.slug for p in new_posts}
-            lists = _update_related(current, old_records, records, model.matrix, touched, options)
+            lists, pins = _update_related(
+                current, old_records, records, model.matrix, touched, options
+            )
             lists.save(tmp_dir)
         extra = {
             "mode": "incremental",
+            "unresolved_pins": pins.unresolved,
             "based_on": manifest["build_id"],
             "drift": {"changed_since_full": drift},
             "changes": {
@@ -182,48 +186,66 @@ def _update_related(
     matrix,
     touched: set[str],
     options: BuildOptions,
-) -> RelatedLists:
-    """Recompute the lists a change can affect; carry the others over."""
+) -> tuple[RelatedLists, PinTable]:
+    """Recompute the lists a change can affect; carry the others over.
+
+    A list is affected when its post changed, when it held a changed or deleted post,
+    when a changed post now scores above its last entry, or when its pins or excludes
+    resolve differently (a pinned post was added, renamed or deleted).
+    """
     old = RelatedLists.load(current)
+    pins = resolve_pins(records)
+    old_pins = resolve_pins(old_records)
     row_of = {record["slug"]: row for row, record in enumerate(records)}
     old_row_of = {record["slug"]: row for row, record in enumerate(old_records)}
     scorer = PairScorer(records, matrix, options.related)
     k = min(options.related.neighbours, max(0, len(records) - 1))
+    width = k + pins.width
     affected = {row_of[slug] for slug in touched if slug in row_of}
-    carried: dict[int, np.ndarray] = {}
+    carried: dict[int, int] = {}
     for row, record in enumerate(records):
         before = old_row_of.get(record["slug"])
-        if row in affected or before is None:
+        if row in affected or before is None or old.neighbours.shape[1] != width:
             affected.add(row)
             continue
         slugs = [old_records[j]["slug"] for j in old.neighbours[before] if j >= 0]
-        if touched & set(slugs) or old.neighbours.shape[1] != k:
+        same_pins = _pin_slugs(pins, row, records) == _pin_slugs(old_pins, before, old_records)
+        if touched & set(slugs) or not same_pins:
             affected.add(row)
         else:
             carried[row] = before
     changed_rows = sorted(row_of[s] for s in touched if s in row_of)
-    if changed_rows:
-        best_from_changed = scorer.scores(changed_rows)[0].max(axis=0)
+    if changed_rows and carried:
+        best_from_changed = scorer.incoming(changed_rows).max(axis=0)
         for row, before in list(carried.items()):
-            full = old.neighbours[before, -1] >= 0 if k else True
-            floor = old.score[before, -1] if full and k else -np.inf
-            if best_from_changed[row] > floor:
+            if best_from_changed[row] > _floor(old, before, k):
                 affected.add(row)
                 del carried[row]
     fresh_rows = sorted(affected)
-    fresh = compute_related(records, matrix, options.related, rows=fresh_rows, scorer=scorer)
-    out = RelatedLists(
-        neighbours=np.full((len(records), k), -1, dtype=np.int32),
-        score=np.zeros((len(records), k), dtype=np.float32),
-        text=np.zeros((len(records), k), dtype=np.float32),
-        taxonomy=np.zeros((len(records), k), dtype=np.float32),
+    fresh = compute_related(
+        records, matrix, options.related, rows=fresh_rows, scorer=scorer, pins=pins
     )
+    out = RelatedLists.empty(len(records), width)
     for n, row in enumerate(fresh_rows):
-        for name in ("neighbours", "score", "text", "taxonomy"):
-            getattr(out, name)[row] = getattr(fresh, name)[n]
+        out.copy_row(row, fresh, n)
     for row, before in carried.items():
-        mapped = [row_of[old_records[j]["slug"]] if j >= 0 else -1 for j in old.neighbours[before]]
-        out.neighbours[row] = mapped
-        out.score[row], out.text[row] = old.score[before], old.text[before]
-        out.taxonomy[row] = old.taxonomy[before]
-    return out
+        out.copy_row(row, old, before)
+        out.neighbours[row] = [
+            row_of[old_records[j]["slug"]] if j >= 0 else -1 for j in old.neighbours[before]
+        ]
+    return out, pins
+
+
+def _pin_slugs(table: PinTable, row: int, records: list[dict[str, Any]]) -> tuple:
+    return (
+        [records[j]["slug"] for j in table.pins[row]],
+        sorted(records[j]["slug"] for j in table.excludes[row]),
+    )
+
+
+def _floor(lists: RelatedLists, row: int, k: int) -> float:
+    """The score a newcomer must beat to enter a carried list (-inf when it is not full)."""
+    entries = int((lists.neighbours[row] >= 0).sum())
+    if k == 0 or entries - int(lists.pinned[row]) < k:
+        return -np.inf
+    return float(lists.score[row, entries - 1])

@@ -32,6 +32,11 @@ _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 _SLUG_UNSAFE = re.compile(r"[\s/\\?#%]+")
 _EXCERPT_CHARS = 280
 _FLAT_LEVELS = ("exact", UNKNOWN_LEVEL)
+PIN_FIELDS = ("related", "related_posts", "relatedPosts")
+EXCLUDE_FIELDS = ("related_exclude", "relatedExclude")
+_MAX_PIN_REFS = 100
+_MAX_REF_CHARS = 300
+_REF_KEYS = ("slug", "url", "path", "file", "post", "link", "href", "permalink")
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class Post:
     social_share: str | None = None
     generated_by: str | None = None
     lang: str = "en"
+    related: tuple[str, ...] = ()  # editor pins, as written: slugs, file names, URLs
+    related_exclude: tuple[str, ...] = ()
     body_markdown: str = field(default="", repr=False)
 
     def hidden_reason(self, now: dt.datetime) -> str | None:
@@ -218,6 +225,8 @@ def _build_post(meta: dict[str, Any], body: str, filename: str, shown: str, raw:
         social_share=_first_text(meta, "socialShare"),
         generated_by=_first_text(meta, "generatedBy"),
         lang=detect_language(body_text, _first_text(meta, "lang", "language", "locale")),
+        related=pin_references(meta, PIN_FIELDS),
+        related_exclude=pin_references(meta, EXCLUDE_FIELDS),
         body_markdown=repair_text(body),
     )
 
@@ -317,6 +326,44 @@ def _aliases(meta: dict[str, Any], file_slug: str, slug: str) -> tuple[str, ...]
     if old_slug and old_slug != slug and old_slug not in found:
         found.append(old_slug)
     return tuple(found)
+
+
+def pin_references(meta: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Related-post references from every one of `keys` present, as written.
+
+    Never raises: a pin field is an editor's wish, not part of the post, so an entry
+    that names nothing usable is kept as a description and reported by the reindex
+    instead of making the whole post unreadable. Accepts a list, a comma-separated
+    string, and entries that are mappings with a slug/url/path (some themes write
+    `- {slug: x}`).
+    """
+    refs: list[str] = []
+    for key in keys:
+        value = meta.get(key)
+        if value is None:
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items[:_MAX_PIN_REFS]:
+            for ref in _pin_texts(item):
+                if ref not in refs:
+                    refs.append(ref)
+    return tuple(refs[:_MAX_PIN_REFS])
+
+
+def _pin_texts(item: Any) -> list[str]:
+    if item is None or isinstance(item, bool):
+        return [] if item is None else [f"<{str(item).lower()}>"]
+    if isinstance(item, (int, float, dt.date)):
+        item = str(item)
+    if isinstance(item, str):
+        parts = [repair_text(p).strip() for p in item.split(",")]
+        return [part[:_MAX_REF_CHARS] for part in parts if part]
+    if isinstance(item, dict):
+        for key in _REF_KEYS:
+            if isinstance(item.get(key), (str, int)) and str(item[key]).strip():
+                return [repair_text(str(item[key])).strip()[:_MAX_REF_CHARS]]
+        return ["<a mapping without slug, url or path>"]
+    return [f"<a {type(item).__name__}>"]
 
 
 def _is_draft(meta: dict[str, Any], status: str | None) -> bool:

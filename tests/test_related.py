@@ -9,10 +9,14 @@ import numpy as np
 import pytest
 
 from index import BuildOptions, build
-from index.related import RelatedLists
+from index.related import RelatedLists, RelatedSettings
 from search import PostMoved, PostNotFound, Searcher
 from tests.conftest import seed_front, write_post
 
+# The two mates share their body, so they are near-duplicates of each other: this
+# fixture isolates taxonomy weighting, so the diversity filter is off here (it has its
+# own tests in test_related_lists.py).
+OPTIONS = BuildOptions(related=RelatedSettings(duplicate_threshold=1.01))
 SHARED_TEXT = (
     "Field notes on animal behaviour: feeding, grooming, nesting and how the young "
     "learn from adults over the seasons."
@@ -63,7 +67,7 @@ def related_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
             f"Quarterly tax forms, invoices and spreadsheets number {i}.",
         )
     index_dir = posts.parent / "index"
-    build(posts, index_dir)
+    build(posts, index_dir, OPTIONS)
     return index_dir
 
 
@@ -98,9 +102,14 @@ def test_self_drafts_and_scheduled_posts_never_appear(searcher: Searcher) -> Non
 
 def test_limit_is_honoured_and_unrelated_posts_are_left_out(searcher: Searcher) -> None:
     assert len(related_slugs(searcher, "target", 2)) == 2
-    # The fillers share no word, category or tag with the target: they are not related.
-    assert related_slugs(searcher, "target", 20) == ["niche-mate", "general-mate", "loner"]
-    assert all(r.score > 0 for r in searcher.related("filler0", 20).results)
+    # The fillers share no word, category or tag with the target: they are not related,
+    # and only fill the list as labelled recent posts after the related ones.
+    results = searcher.related("target", 20).results
+    assert [r.slug for r in results[:3]] == ["niche-mate", "general-mate", "loner"]
+    assert all(r.score > 0 for r in results[:3])
+    assert {r.slug for r in results[3:]} == {f"filler{i}" for i in range(6)}
+    assert all(r.reasons == [{"kind": "recent"}] and r.score == 0 for r in results[3:])
+    assert all(r.score > 0 for r in searcher.related("filler0", 5).results)
 
 
 def test_post_without_taxonomy_still_gets_text_similar_posts(searcher: Searcher) -> None:
@@ -134,7 +143,7 @@ def test_unknown_hidden_and_aliased_slugs(searcher: Searcher, tmp_path: Path) ->
 
 def test_lists_are_identical_across_rebuilds(related_index: Path, tmp_path: Path) -> None:
     posts = related_index.parent / "posts"
-    again = build(posts, tmp_path / "again", BuildOptions(full=True))
+    again = build(posts, tmp_path / "again", BuildOptions(full=True, related=OPTIONS.related))
     first = RelatedLists.load(related_index / "current")
     second = RelatedLists.load(again.build_dir)
     assert np.array_equal(first.neighbours, second.neighbours)
