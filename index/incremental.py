@@ -37,6 +37,7 @@ from .changes import Changes
 from .errors import NothingToBuild
 from .fulltext import update_fulltext
 from .lexical import WordCounts, count_words, reorder, stack_word_counts, weigh
+from .pages import write_pages
 from .pins import PinTable, resolve_pins
 from .posts import Post
 from .related import PairScorer, RelatedLists, compute_related
@@ -121,6 +122,8 @@ def build_incrementally(
                 current, old_records, records, model.matrix, touched, options
             )
             lists.save(tmp_dir)
+        with _timed(timings, "pages"):
+            write_pages(tmp_dir, records, new_posts, previous_dir=current)
         extra = {
             "mode": "incremental",
             "unresolved_pins": pins.unresolved,
