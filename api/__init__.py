@@ -13,7 +13,11 @@ from search import Searcher
 from .admin import admin
 from .config import check_settings, defaults, from_environment, zero_results_path
 from .errors import register_error_handlers
+from .http import install_http_conventions
 from .limits import install_rate_limits
+from .metrics import install_metrics
+from .openapi import openapi_bp
+from .pages import pages
 from .related_routes import related_bp
 from .routes import bp
 from .zero_results import ZeroResultLog
@@ -40,8 +44,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.extensions["postsearch.zero_results"] = ZeroResultLog(zero_results_path(app.config))
     register_error_handlers(app)
+    install_metrics(app)
+    install_http_conventions(app)
     install_rate_limits(app)
     app.register_blueprint(bp)
     app.register_blueprint(related_bp)
     app.register_blueprint(admin)
+    app.register_blueprint(pages)
+    app.register_blueprint(openapi_bp)
     return app

@@ -22,6 +22,7 @@ from index.errors import NoBuildToRollBackTo
 from index.store import current_build_dir, rollback_build, writer_lock
 from index.tfidf import MATRIX_FILE
 
+from . import search_cli
 from .config import check_settings, from_environment
 from .report_cli import report
 
@@ -281,3 +282,7 @@ def duplicates(index_dir: Path | None, threshold: float, as_json: bool) -> None:
             f"{len(records)} posts of build {build_dir.name}",
             err=True,
         )
+
+
+main.add_command(search_cli.search)
+main.add_command(search_cli.related)

@@ -45,6 +45,15 @@ SETTINGS: dict[str, Setting] = {
     "ADMIN_TOKEN": Setting("", "Bearer token for POST /api/reindex; empty: no admin endpoints."),
     "RATE_LIMIT": Setting("", "Per-client limit, e.g. `60/minute`; empty: no limit."),
     "RATE_LIMIT_STORAGE": Setting("memory://", "Where rate-limit counts live (per worker)."),
+    "CORS_ORIGINS": Setting(
+        "",
+        "Origins whose pages may call the API (the widget), comma-separated, or `*`; empty: none.",
+    ),
+    "CACHE_CONTROL": Setting(
+        "public, no-cache",
+        "Cache-Control of search, post and related answers (they carry an ETag).",
+    ),
+    "LOG_FORMAT": Setting("text", "One log line per request: `text`, `json` or `off`."),
 }
 
 ENV_PREFIX = "POSTSEARCH_"
