@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, send_from_directory
+from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
 from index.pages import load_pages
 from search.errors import PostNotFound
@@ -87,3 +87,12 @@ def _html(html: str, status: int) -> Response:
 @pages.record_once
 def _register_filters(state: Any) -> None:
     state.app.add_template_filter(long_date, "long_date")
+
+
+@pages.after_app_request
+def _protect_search_page(response: Response) -> Response:
+    """The search page (a static file, served by routes.py) gets the same policy."""
+    if request.endpoint == "api.home":
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
