@@ -151,10 +151,10 @@ def test_post_page_escapes_everything_but_the_sanitised_body(hostile_build: Path
 
 
 def test_widget_js_is_served_as_javascript(client) -> None:
-    response = client.get("/widget.js")
-    assert response.status_code == 200
-    assert response.mimetype == "text/javascript"
-    assert b"data-postsearch-related" in response.data
+    with client.get("/widget.js") as response:  # a streamed file: close it
+        assert response.status_code == 200
+        assert response.mimetype == "text/javascript"
+        assert b"data-postsearch-related" in response.data
 
 
 def test_metrics_report_requests_build_and_zero_results(client) -> None:
