@@ -57,6 +57,7 @@ ETAG = {"ETag": {"description": "Build id and visible posts: send it back in If-
 CACHED = {"304": {"description": "Not modified: the If-None-Match ETag is still current."}}
 COMMON = {
     "400": _error("A parameter is invalid; `param` names it."),
+    "414": {"description": "The URL is longer than gunicorn's limit_request_line (4094 bytes)."},
     "429": _error("Over RATE_LIMIT; see Retry-After."),
     "503": _error("No build can be served yet."),
 }
@@ -378,9 +379,11 @@ def _paths() -> dict[str, Any]:
         "/posts/{ref}": {"get": {"tags": ["pages"], "summary": "A post's page",
             "operationId": "postPage", "parameters": [REF_PARAM],
             "responses": {"200": {"description": "The post and its related posts.", **HTML_PAGE},
-                          "404": {"description": "No such post.", **HTML_PAGE},
+                          "404": {"description": "No such post (JSON for a path no route takes).",
+                                  "content": {**HTML_PAGE["content"], **_error("")["content"]}},
                           "301": _json(_ref("Error"), "Alias or old slug; see Location."),
-                          **CACHED, "429": COMMON["429"], "503": COMMON["503"]}}},
+                          **CACHED, "414": COMMON["414"], "429": COMMON["429"],
+                          "503": COMMON["503"]}}},
         "/widget.js": {"get": {"tags": ["pages"], "summary": "The embeddable widget",
             "operationId": "widget",
             "responses": {"200": {"description": "JavaScript.",
