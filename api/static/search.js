@@ -98,7 +98,9 @@
   async function search({ push = false, typing = false, force = false } = {}) {
     const params = urlParams();
     const query = params.toString();
-    writeUrl(query, push || (typing && pushNext));
+    // A new history entry for every finished search, and for the first keystroke after
+    // one; the rest of the typing replaces that entry.
+    writeUrl(query, push || pushNext);
     pushNext = !typing;
     if (typing && state.q.trim()) params.set("prefix", "1");
     const key = params.toString();
