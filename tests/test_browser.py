@@ -121,10 +121,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, blog_site: StaticSite) -> I
     live.env["POSTSEARCH_CORS_ORIGINS"] = blog_site.url
     result = live.reindex()
     assert result.returncode == 0, result.stderr
-    live.start()
     snippet = _widget_snippet().replace("https://search.example.com", live.url)
-    page = f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>A static blog</title>\n<link rel="icon" href="data:,"></head><body><main><h1>A static blog</h1>\n{snippet}</main></body></html>'  # noqa: E501
+    page = f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>A static blog</title>\n<link rel="icon" href="data:,"><style>body{{font:17px/1.5 Georgia,serif;max-width:46rem;margin:2rem auto;padding:0 1rem}}</style></head><body><main><h1>A static blog</h1>\n{snippet}</main></body></html>'  # noqa: E501
     blog_site.server.RequestHandlerClass.page = page.encode("utf-8")  # type: ignore[attr-defined]
+    live.start()
     try:
         yield live
     finally:
