@@ -73,7 +73,12 @@ _wait_option = click.option(
 @click.group()
 @click.version_option(package_name="postsearch")
 def main() -> None:
-    """Full-text search and related articles for a folder of Markdown posts."""
+    """Full-text search and related articles for a folder of Markdown posts.
+
+    Example:
+
+        postsearch reindex --posts data/posts && postsearch search sourdough
+    """
 
 
 @main.command()

@@ -15,7 +15,12 @@ from .zero_results import read_report
 
 @click.group()
 def report() -> None:
-    """Reports built from the service's logs."""
+    """Reports built from the service's logs.
+
+    Example:
+
+        postsearch report zero-results --days 30
+    """
 
 
 @report.command("zero-results")
