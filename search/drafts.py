@@ -58,8 +58,7 @@ class Draft:
 class DraftScorer:
     """The build's vectoriser, sharpened TF-IDF rows and label rows, loaded once per build."""
 
-    def __init__(self, loaded: LoadedBuild) -> None:
-        context = RelatedContext.of(loaded)
+    def __init__(self, loaded: LoadedBuild, context: RelatedContext) -> None:
         self.settings = context.settings
         saved = json.loads((loaded.build_dir / VOCAB_FILE).read_text(encoding="utf-8"))
         vocabulary = {term: i for i, term in enumerate(saved["vocabulary"])}
@@ -79,7 +78,8 @@ class DraftScorer:
     @classmethod
     def of(cls, loaded: LoadedBuild) -> DraftScorer:
         """The scorer of `loaded`, built on the first draft request."""
-        return loaded.memo("draft_scorer", cls)
+        context = RelatedContext.of(loaded)  # outside: memo factories must not nest
+        return loaded.memo("draft_scorer", lambda build: cls(build, context))
 
     def scores(self, draft: Draft, now: dt.datetime) -> dict[str, np.ndarray]:
         """The draft's score parts against every post: combined, text, taxonomy, time."""

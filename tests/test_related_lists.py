@@ -1,0 +1,231 @@
+"""Related lists (issue 4): adaptive taxonomy weight, older-post prior, diversity, ties.
+
+Every test builds a real index in a temporary folder and reads it back through the
+Searcher or the `postsearch` command.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import main
+from index import BuildOptions, build
+from index.related import (
+    RelatedSettings,
+    label_informativeness,
+    taxonomy_weight,
+    time_prior,
+)
+from search import Searcher
+from tests.conftest import write_post
+
+
+def record(slug: str, categories=(), tags=(), date=None) -> dict:
+    return {
+        "slug": slug,
+        "date": date,
+        "categories": [{"name": c, "level": "unknown"} for c in categories],
+        "tags": list(tags),
+        "keywords": [],
+    }
+
+
+def test_six_coarse_categories_get_less_weight_than_a_rich_tag_vocabulary() -> None:
+    coarse = [record(f"p{i}", categories=[f"Topic {i % 6}"]) for i in range(60)]
+    rich = [record(f"p{i}", tags=[f"tag {i // 2}"]) for i in range(60)]
+    assert label_informativeness(coarse) == pytest.approx(math.log(6) / math.log(60))
+    assert label_informativeness(rich) == pytest.approx(math.log(30) / math.log(60))
+    settings = RelatedSettings()
+    assert taxonomy_weight(coarse, settings) < 0.36 < 0.66 < taxonomy_weight(rich, settings)
+    # No labels at all: text decides alone. A fixed weight overrides the adaptive one.
+    assert taxonomy_weight([record("a"), record("b")], settings) == 0.0
+    assert taxonomy_weight(coarse, RelatedSettings(taxonomy_weight=0.5)) == 0.5
+
+
+def test_spelling_variants_of_a_tag_are_one_label() -> None:
+    posts = [record("a", tags=["Single-Sign-On"]), record("b", tags=["single sign on"])]
+    posts += [record(f"x{i}", tags=[f"other {i}"]) for i in range(4)]
+    # Two posts share the label: its rarity is log(6 / 2) / log(6) for both.
+    assert label_informativeness(posts) == pytest.approx(
+        (2 * math.log(3) + 4 * math.log(6)) / (6 * math.log(6))
+    )
+
+
+def test_time_prior_prefers_older_posts_and_fades_with_the_gap() -> None:
+    settings = RelatedSettings()
+    days = [100.0, 90.0, 10.0, 110.0, float("nan")]
+    prior = time_prior(100.0, __import__("numpy").array(days), settings)
+    same_day, recent_older, long_older, newer, undated = prior
+    assert same_day == pytest.approx(2.0)
+    assert same_day > recent_older > long_older > 1.0
+    assert newer == pytest.approx((1 + math.exp(-10 / 180)) * 0.4, rel=1e-5)
+    assert undated == 1.0
+    off = RelatedSettings(closeness_bonus=0.0, newer_discount=0.0)
+    assert set(time_prior(100.0, __import__("numpy").array(days), off)) == {1.0}
+
+
+@pytest.fixture(scope="module")
+def timeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`source` shares its two tags with three posts that share no word with it: one a
+    month older, one a month newer, one four years older. Fillers make the tags rare."""
+    posts = tmp_path_factory.mktemp("timeline") / "posts"
+    tags = ["otters", "estuaries"]
+    write_post(
+        posts,
+        "source.md",
+        {"title": "Source", "date": "2024-06-01", "tags": tags},
+        "Kelp canopy survey notes.",
+    )
+    write_post(
+        posts,
+        "a-newer.md",
+        {"title": "Later", "date": "2024-07-01", "tags": tags},
+        "Volunteer rota spreadsheet.",
+    )
+    write_post(
+        posts,
+        "b-older.md",
+        {"title": "Earlier", "date": "2024-05-01", "tags": tags},
+        "Grant paperwork deadlines.",
+    )
+    write_post(
+        posts,
+        "c-oldest.md",
+        {"title": "Long ago", "date": "2020-05-01", "tags": tags},
+        "Boat engine maintenance log.",
+    )
+    for i in range(8):
+        write_post(
+            posts,
+            f"filler{i}.md",
+            {"title": f"Filler {i}", "date": "2022-01-01", "tags": [f"misc{i}"]},
+            f"Unrelated filler text number {i}.",
+        )
+    return posts
+
+
+def related_of(posts: Path, index_dir: Path, settings: RelatedSettings, slug: str) -> list:
+    build(posts, index_dir, BuildOptions(related=settings))
+    with Searcher(index_dir) as searcher:
+        return [r for r in searcher.related(slug, 3).results if r.score > 0]
+
+
+def test_older_post_prior_is_a_setting(timeline: Path, tmp_path: Path) -> None:
+    ranked = related_of(timeline, tmp_path / "default", RelatedSettings(), "source")
+    assert [r.slug for r in ranked] == ["b-older", "c-oldest", "a-newer"]
+    assert ranked[0].score_parts["taxonomy"] == ranked[2].score_parts["taxonomy"] > 0
+    assert ranked[0].score_parts["time"] > ranked[1].score_parts["time"] > 1.0
+    assert {"kind": "time", "factor": ranked[0].score_parts["time"]} in ranked[0].reasons
+    off = RelatedSettings(closeness_bonus=0.0, newer_discount=0.0)
+    flat = related_of(timeline, tmp_path / "off", off, "source")
+    # Equal scores without the prior: ties break on slug.
+    assert [r.slug for r in flat] == ["a-newer", "b-older", "c-oldest"]
+    assert len({r.score for r in flat}) == 1
+
+
+def test_served_score_is_the_documented_blend(timeline: Path, tmp_path: Path) -> None:
+    build(timeline, tmp_path / "i")
+    records = json.loads((tmp_path / "i" / "current" / "posts.json").read_text())
+    weight = taxonomy_weight(records, RelatedSettings())
+    with Searcher(tmp_path / "i") as searcher:
+        for result in searcher.related("source", 3).results:
+            parts = result.score_parts
+            blend = (1 - weight) * parts["text"] + weight * parts["taxonomy"]
+            assert result.score == pytest.approx(blend * parts["time"], abs=2e-4)
+
+
+NEAR_TEXT = (
+    "Sourdough starter care: feed the starter flour and water daily, keep it warm, "
+    "discard half before feeding, and watch the bubbles rise and fall. "
+)
+
+
+@pytest.fixture(scope="module")
+def duplicated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`original` and `copy` are the same post (one sentence added); `guide` is on the
+    same topic in other words; `question` links them all by topic."""
+    posts = tmp_path_factory.mktemp("dups") / "posts"
+    write_post(posts, "original.md", {"title": "Starter care", "date": "2023-01-01"}, NEAR_TEXT * 3)
+    write_post(
+        posts,
+        "copy.md",
+        {"title": "Starter care", "date": "2023-02-01"},
+        NEAR_TEXT * 3 + "Republished for the new year.",
+    )
+    write_post(
+        posts,
+        "guide.md",
+        {"title": "Feeding a starter", "date": "2023-03-01"},
+        "A starter needs flour and water; bubbles show it is alive and warm.",
+    )
+    write_post(
+        posts,
+        "question.md",
+        {"title": "Why is my starter flat?", "date": "2023-04-01"},
+        "My sourdough starter has no bubbles after feeding flour and water.",
+    )
+    topics = ("Quarterly invoices", "Parking permits", "Library fines", "Garden hoses")
+    for i, topic in enumerate(topics):
+        write_post(
+            posts, f"filler{i}.md", {"title": topic, "date": f"2022-01-0{i + 1}"}, topic + "."
+        )
+    build(posts, posts.parent / "index")
+    return posts
+
+
+def test_two_near_duplicates_are_never_in_one_list(duplicated: Path, tmp_path: Path) -> None:
+    with Searcher(duplicated.parent / "index") as searcher:
+        for slug in ("question", "guide", "filler0"):
+            listed = {r.slug for r in searcher.related(slug, 10).results}
+            assert not {"original", "copy"} <= listed, slug
+        scored = [r.slug for r in searcher.related("question", 10).results if r.score > 0]
+        assert "guide" in scored and len({"original", "copy"} & set(scored)) == 1
+    off = BuildOptions(related=RelatedSettings(duplicate_threshold=1.01))
+    build(duplicated, tmp_path / "off", off)
+    with Searcher(tmp_path / "off") as searcher:
+        assert {"original", "copy"} <= {r.slug for r in searcher.related("question", 10).results}
+
+
+def test_duplicates_command_lists_the_pair(duplicated: Path) -> None:
+    index_dir = str(duplicated.parent / "index")
+    result = CliRunner().invoke(main, ["duplicates", "--index", index_dir])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    similarity, first, _, second, _ = lines[0].split()
+    assert float(similarity) >= 0.85 and {first, second} == {"original", "copy"}
+    assert "1 pair(s) of near-duplicates at >= 0.85 among 8 posts" in result.stderr
+    as_json = CliRunner().invoke(main, ["duplicates", "--index", index_dir, "--json"])
+    pair = json.loads(as_json.stdout)
+    assert [p["path"] for p in pair["posts"]] == ["copy.md", "original.md"]
+    strict = CliRunner().invoke(main, ["duplicates", "--index", index_dir, "--threshold", "1"])
+    assert strict.exit_code == 0 and strict.stdout == ""
+    for bad in ("0", "1.5", "x"):
+        assert (
+            CliRunner()
+            .invoke(main, ["duplicates", "--index", index_dir, "--threshold", bad])
+            .exit_code
+            == 2
+        )
+
+
+def test_duplicates_command_without_a_build(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["duplicates", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "no build" in result.stderr
+
+
+def test_short_lists_fill_to_limit_with_labelled_recent_posts(duplicated: Path) -> None:
+    with Searcher(duplicated.parent / "index") as searcher:
+        results = searcher.related("filler0", 7).results
+    # Every other visible post but one of the near-duplicate pair.
+    assert len(results) == 6 and len({"original", "copy"} & {r.slug for r in results}) == 1
+    fallback = [r for r in results if r.score == 0]
+    assert fallback and all(r.reasons[0]["kind"] == "recent" for r in fallback)
+    assert fallback[0].reason == "Recent post"
+    dates = [r.date for r in fallback]
+    assert dates == sorted(dates, reverse=True)
