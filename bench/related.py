@@ -25,8 +25,9 @@ every post with a truth list is scored on the top 10 of each system:
                 not in English; title + excerpt when the body is empty). The footer says
                 which one was used.
 
-Baselines drop candidates that share nothing (score 0), as our lists do, so a list may be
-shorter than 10; ties go to the newer post, then the slug. Metrics use binary relevance:
+Baselines drop candidates that share nothing (score 0), so their lists may be shorter
+than 10 (ours are filled with labelled recent posts, as the endpoint serves them); ties go
+to the newer post, then the slug. Metrics use binary relevance:
 Recall@k = share of the truth list in the top k, MRR@10, nDCG@10 (ideal DCG over
 min(|truth|, 10) hits). Truth items not in the index are dropped, a post whose list then
 is empty is not judged, and posts missing from the catalog (drafts, unparseable) are
@@ -58,6 +59,7 @@ from whoosh.query import Term
 
 from index import build
 from index.catalog import load_catalog
+from index.related import RelatedSettings, label_informativeness, taxonomy_weight
 from search import PostMoved, PostNotFound, Searcher
 
 PIN_FIELDS = ("related", "related_posts", "relatedPosts")
@@ -337,6 +339,7 @@ def run(posts: Path, truth_file: Path, strip: Sequence[str], seed: int) -> dict[
         build_dir = index_dir / "current"
         manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
         corpus = Corpus(build_dir)
+        settings = RelatedSettings(**manifest["settings"]["related"])
         used: list[str] = []
         fulltext = whoosh_index.open_dir(str(build_dir / "fulltext"))
         with Searcher(index_dir) as ours, fulltext.searcher() as whoosh:
@@ -366,6 +369,8 @@ def run(posts: Path, truth_file: Path, strip: Sequence[str], seed: int) -> dict[
         "build_s": build_s,
         "related_s": related_s,
         "related_s_per_1k": related_s / result.indexed * 1000,
+        "informativeness": label_informativeness(corpus.records),
+        "taxonomy_weight": taxonomy_weight(corpus.records, settings),
         "whoosh": {
             "content": 'hit.more_like_this("content")',
             "fallback": 'searcher.more_like(docnum, "body"/"body_intl", text=content)',
@@ -394,6 +399,10 @@ def print_table(report: dict[str, Any]) -> None:
         f"{report['files']} files indexed in {report['build_s']:.1f}s; related precompute "
         f"{report['related_s']:.3f}s = {report['related_s_per_1k']:.3f}s per 1k posts; "
         f"whoosh_mlt used {report['whoosh']})"
+    )
+    print(
+        f"(label informativeness {report['informativeness']:.3f}, so the taxonomy weight is "
+        f"{report['taxonomy_weight']:.3f})"
     )
 
 
