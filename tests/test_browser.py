@@ -449,8 +449,19 @@ def test_no_match_shows_a_helpful_empty_state(page: Page) -> None:
     expect(empty).to_contain_text("fewer words")
     expect(results_of(page)).to_have_count(0)
     expect(page.locator("#status")).to_contain_text("0 results")
+    topics = empty.locator(".browse a")
+    expect(topics.first).to_be_visible()  # the blog's broad categories, as a way in
+    assert topics.count() >= 3
     check_accessibility(page)
     screenshot(page, "search-empty")
+    topic = topics.first.inner_text()
+    topics.first.click()
+    wait_ready(page, "")
+    assert 0 < total_of(page) < 57
+    expect(page.locator("#facets input[name=category]:checked")).to_have_count(1)
+    expect(page.locator("#facets label:has(input:checked) .name")).to_have_text(topic)
+    page.go_back()
+    wait_ready(page, "zzqxqzz")
     empty.get_by_role("link", name=re.compile("Browse all posts")).click()
     wait_ready(page, "")
     assert total_of(page) == 57

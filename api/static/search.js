@@ -225,6 +225,25 @@
     }
     actions.append(searchLink("Browse all posts, newest first", { q: "", filters: {} }));
     empty.append(actions);
+    suggestCategories();
+  }
+
+  // The blog's broadest categories, as a way in when a search found nothing.
+  async function suggestCategories() {
+    let data;
+    try {
+      data = await getJson("/api/search?per_page=1");
+    } catch {
+      return;  // the empty state still helps without them
+    }
+    const general = (data.facets?.categories || []).filter((c) => c.level === "general").slice(0, 6);
+    if (!general.length || empty.hidden || empty.querySelector(".browse")) return;
+    const line = el("p", "browse", "Or browse a topic: ");
+    general.forEach((category, i) => {
+      if (i) line.append(", ");
+      line.append(searchLink(category.name, { q: "", filters: { category: [category.value] } }));
+    });
+    empty.append(line);
   }
 
   function categoryNames(categories) {
