@@ -5,13 +5,17 @@ another origin calls `/api/*` from the reader's browser. Only origins listed in
 CORS_ORIGINS get the `Access-Control-Allow-Origin` header (none by default), and
 preflight requests are answered here, before routing or rate limits see them.
 
-Every answer of a read endpoint is a function of the URL and the served build (plus
-the clock, for scheduled posts going live), so the build id and the number of visible
-posts make a strong validator: a client that sends the ETag back gets `304 Not
-Modified` without the search being run at all.
+Every answer of a read endpoint is a function of the URL, the served build (plus the
+clock, for scheduled posts going live) and the code that renders it, so the build id,
+the number of visible posts and a hash of the templates and scripts make a strong
+validator: a client that sends the ETag back gets `304 Not Modified` without the search
+being run at all.
 """
 
 from __future__ import annotations
+
+import hashlib
+from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request
 
@@ -36,6 +40,7 @@ def install_http_conventions(app: Flask) -> None:
     """Answer preflights, add CORS headers, and validate and tag cacheable answers."""
     origins = allowed_origins(str(app.config["CORS_ORIGINS"]))
     app.extensions["postsearch.cors_origins"] = origins
+    app.extensions["postsearch.code_token"] = _code_token(app)
 
     @app.before_request
     def preflight_and_conditional() -> Response | None:
@@ -104,4 +109,14 @@ def _build_etag() -> str | None:
         stats = current_app.extensions["postsearch.searcher"].stats()
     except ServiceError:
         return None
-    return f"{stats['build_id']}.{stats['posts']}"
+    return f"{stats['build_id']}.{stats['posts']}.{current_app.extensions['postsearch.code_token']}"
+
+
+def _code_token(app: Flask) -> str:
+    """A short hash of the templates and static files, so a deploy changes every ETag."""
+    digest = hashlib.sha256()
+    for folder in (app.template_folder, app.static_folder):
+        root = Path(app.root_path, folder or "")
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:8]
