@@ -50,6 +50,7 @@ LEVEL_WEIGHTS = {
     "tag": 0.6,
 }
 _LABEL_SEPARATORS = re.compile(r"[\s_\-]+")
+_BLOCK_CELLS = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -267,8 +268,10 @@ def compute_related(
     rows = list(range(len(records))) if rows is None else list(rows)
     k = min(settings.neighbours, max(0, len(records) - 1))
     out = RelatedLists.empty(len(rows), k + pins.width)
-    for start in range(0, len(rows), settings.block_rows):
-        block = rows[start : start + settings.block_rows]
+    # Each block holds four dense float arrays of block x N: keep them near 40 MB each.
+    block_rows = max(16, min(settings.block_rows, _BLOCK_CELLS // max(1, len(records))))
+    for start in range(0, len(rows), block_rows):
+        block = rows[start : start + block_rows]
         parts = scorer.scores(block)
         for offset, row in enumerate(block):
             chosen = _choose(scorer, parts, offset, pins, row, k)
