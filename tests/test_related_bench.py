@@ -95,3 +95,20 @@ def test_metrics_of_one_list() -> None:
     assert scores["recall@5"] == scores["recall@10"] == 0.5
     assert scores["mrr@10"] == 0.5
     assert scores["ndcg@10"] == pytest.approx((1 / 1.5849625) / (1 + 1 / 1.5849625))
+
+
+def test_tuner_cross_validates_on_the_small_corpus(corpus, tmp_path: Path) -> None:
+    from bench.related_tune import GRID, Blog, tune
+
+    posts, truth = corpus
+    result = tune([Blog("small", posts, truth, tmp_path)], folds=2, seed=0)
+    assert set(result) == {
+        "cross_validated",
+        "chosen_per_fold",
+        "tuned_on_one_blog",
+        "defaults",
+        "sensitivity",
+    }
+    assert 0.0 <= result["cross_validated"]["small"] <= 1.0
+    assert len(result["chosen_per_fold"]) == 2 and set(result["chosen_per_fold"][0]) == set(GRID)
+    assert len(result["sensitivity"]) == sum(len(values) for values in GRID.values())
