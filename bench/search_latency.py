@@ -1,10 +1,12 @@
-"""In-process latency of search and related calls on the real blogs, side by side.
+"""In-process latency of the search box and related calls on the real blogs, side by side.
 
     python -m bench.search_latency [--blogs 18f auth0 digitalgov] [--repeat 3]
 
-Builds each blog once (timing the build), then runs a fixed query mix through
-`Searcher.search` (top 10 with snippets and facets) and `Searcher.related`, and prints
-medians and 95th percentiles. Speed is measured here, never in tests.
+Builds each blog once (timing the build), then runs fixed query mixes through the
+calls the API makes: `Searcher.search` (top 10 with snippets and facets), the same
+with misspelled words (corrected), with the last word as a prefix (as you type),
+`Searcher.suggest`, and `Searcher.related`; prints medians and 95th percentiles.
+Speed is measured here, never in tests.
 """
 
 from __future__ import annotations
@@ -39,6 +41,19 @@ QUERIES = [
 ]
 
 
+TYPOS = [
+    "secuirty",
+    "acessibility testing",
+    "javascirpt",
+    "analytics dashbaord",
+    "recruting engineers",
+    "user reserch",
+    "clodu migration",
+    "authentcation tokens",
+]
+PREFIXES = ["s", "se", "sec", "acc", "user re", "cloud mig", "api auth", "jav", "plain lang"]
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -51,26 +66,29 @@ def measure(blog: str, repeat: int) -> dict[str, float]:
         build_s = time.perf_counter() - started
         with Searcher(Path(tmp)) as searcher:
             searcher.search(SearchRequest(q="warm up"))
-            search_ms, related_ms = [], []
+            searcher.search(SearchRequest(q="wrm upp"))  # loads the speller once
             slugs = [p["slug"] for p in searcher.current().posts[:200]]
+            calls = {
+                "search": [lambda q=q: searcher.search(SearchRequest(q=q)) for q in QUERIES],
+                "corrected": [lambda q=q: searcher.search(SearchRequest(q=q)) for q in TYPOS],
+                "prefix": [
+                    lambda q=q: searcher.search(SearchRequest(q=q, prefix=True)) for q in PREFIXES
+                ],
+                "suggest": [lambda q=q: searcher.suggest(q) for q in PREFIXES],
+                "related": [lambda s=s: searcher.related(s, 5) for s in slugs],
+            }
+            times: dict[str, list[float]] = {name: [] for name in calls}
             for _ in range(repeat):
-                for q in QUERIES:
-                    t = time.perf_counter()
-                    searcher.search(SearchRequest(q=q))
-                    search_ms.append((time.perf_counter() - t) * 1000)
-                for slug in slugs:
-                    t = time.perf_counter()
-                    searcher.related(slug, 5)
-                    related_ms.append((time.perf_counter() - t) * 1000)
-    return {
-        "posts": result.indexed,
-        "build_s": build_s,
-        "posts_per_s": result.files / build_s,
-        "search_p50": statistics.median(search_ms),
-        "search_p95": percentile(search_ms, 0.95),
-        "related_p50": statistics.median(related_ms),
-        "related_p95": percentile(related_ms, 0.95),
-    }
+                for name, functions in calls.items():
+                    for function in functions:
+                        started = time.perf_counter()
+                        function()
+                        times[name].append((time.perf_counter() - started) * 1000)
+    row = {"posts": result.indexed, "build_s": build_s, "posts_per_s": result.files / build_s}
+    for name, values in times.items():
+        row[f"{name}_p50"] = statistics.median(values)
+        row[f"{name}_p95"] = percentile(values, 0.95)
+    return row
 
 
 def main() -> None:
@@ -78,16 +96,19 @@ def main() -> None:
     parser.add_argument("--blogs", nargs="+", default=["18f", "auth0", "digitalgov"])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    calls = ("search", "corrected", "prefix", "suggest", "related")
     print(
-        f"{'blog':<12} {'posts':>6} {'build s':>8} {'posts/s':>8} {'search p50':>11} "
-        f"{'p95 ms':>7} {'related p50':>12} {'p95 ms':>7}"
+        f"{'blog':<12} {'posts':>6} {'build s':>8} {'posts/s':>8}  "
+        + "  ".join(f"{name + ' p50/p95 ms':>22}" for name in calls)
     )
     for blog in args.blogs:
         row = measure(blog, args.repeat)
+        cells = "  ".join(
+            f"{row[name + '_p50']:>10.2f} / {row[name + '_p95']:>9.2f}" for name in calls
+        )
         print(
-            f"{blog:<12} {row['posts']:>6} {row['build_s']:>8.1f} {row['posts_per_s']:>8.0f} "
-            f"{row['search_p50']:>11.1f} {row['search_p95']:>7.1f} "
-            f"{row['related_p50']:>12.3f} {row['related_p95']:>7.3f}"
+            f"{blog:<12} {row['posts']:>6} {row['build_s']:>8.1f} {row['posts_per_s']:>8.0f}  "
+            + cells
         )
 
 

@@ -74,11 +74,25 @@ class Facet:
                 mask[self._by_value.indices[start:end]] = True
         return mask
 
-    def counts(self, matched: np.ndarray) -> dict[str, int]:
-        """How many matched posts carry each value (values with no match left out)."""
+    def counts(
+        self, matched: np.ndarray, top: int | None = None, also: Iterable[str] = ()
+    ) -> dict[str, int]:
+        """How many matched posts carry each value, values with no match left out.
+
+        With `top`, only the `top` most frequent values (ties by key) plus the `also`
+        keys are counted into the dict, so a facet with thousands of values stays cheap.
+        """
         totals = self._by_value @ matched.astype(np.float32)
-        found = np.flatnonzero(totals)
-        return {self.keys[i]: int(totals[i]) for i in found if i < len(self.keys)}
+        found = np.flatnonzero(totals[: len(self.keys)])
+        if top is not None and found.size > top:
+            cut = -np.partition(-totals[found], top - 1)[top - 1]
+            found = found[totals[found] >= cut]
+        out = {self.keys[i]: int(totals[i]) for i in found}
+        for key in also:
+            col = self.column.get(key)
+            if col is not None and totals[col]:
+                out[key] = int(totals[col])
+        return out
 
 
 class FacetTable:
@@ -139,7 +153,9 @@ class FacetTable:
             for other, mask in masks.items():
                 if other != name:
                     scope &= mask
-            out[name] = self._values(name, facet, facet.counts(scope), filters.chosen(name))
+            top = None if name == "years" else MAX_FACET_VALUES
+            counted = facet.counts(scope, top, filters.chosen(name))
+            out[name] = self._values(name, facet, counted, filters.chosen(name))
         return out
 
     def _values(

@@ -62,7 +62,7 @@ class LoadedBuild:
         self._opened: list[WhooshSearcher] = []
         self._opened_lock = threading.Lock()
         self._memo: dict[str, Any] = {}
-        self._memo_lock = threading.Lock()
+        self._memo_lock = threading.RLock()  # one memo may build on another
 
     def memo(self, name: str, factory: Callable[[LoadedBuild], Any]) -> Any:
         """A value derived from this build, computed once on first use and shared.
@@ -114,6 +114,12 @@ class LoadedBuild:
         """
         return self.memo("docnum_rows", _docnum_rows)
 
+    def docnum_of(self, row: int) -> int | None:
+        """The Whoosh document number of a catalog row (None if the index lacks it)."""
+        docnums = self.memo("row_docnums", _row_docnums)
+        docnum = int(docnums[row])
+        return docnum if docnum >= 0 else None
+
     def scheduled_slugs(self, now: dt.datetime) -> list[str]:
         """Slugs of indexed posts still waiting for their publication date."""
         first_future = bisect.bisect_right(self._dates, now)
@@ -144,6 +150,14 @@ def _docnum_rows(loaded: LoadedBuild) -> np.ndarray:
             if not reader.is_deleted(docnum):
                 rows[docnum] = row
     return rows
+
+
+def _row_docnums(loaded: LoadedBuild) -> np.ndarray:
+    rows = loaded.docnum_rows()
+    docnums = np.full(len(loaded.posts), -1, dtype=np.int64)
+    present = np.flatnonzero(rows >= 0)
+    docnums[rows[present]] = present
+    return docnums
 
 
 def _alias_table(posts: list[dict[str, Any]]) -> dict[str, list[int]]:

@@ -279,9 +279,10 @@ class Searcher:
         english = post["lang"] == "en"
         highlighter = loaded.highlighters["en" if english else "other"]
         terms = highlight_terms(words, english)
-        searcher = loaded.searcher()
-        docnum = searcher.document_number(slug=post["slug"])
-        content = "" if docnum is None else searcher.stored_fields(docnum).get("content", "")
+        docnum = loaded.docnum_of(row)
+        content = (
+            "" if docnum is None else loaded.searcher().stored_fields(docnum).get("content", "")
+        )
         return Hit(
             slug=post["slug"],
             title=post["title"],

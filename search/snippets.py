@@ -45,9 +45,15 @@ class Highlighter:
         return tokens[0] if len(tokens) == 1 else None
 
     def matches(self, text: str, terms: set[str]) -> list[_Match]:
-        """Every occurrence of a query term in `text`, in order."""
+        """Every occurrence of a query term in `text`, in order.
+
+        Only words that could be one of the terms are analysed: a stem is the start of
+        its word (Porter never changes a word's beginning), so a regular expression of
+        the terms' first letters finds the candidates in C; words with non-ASCII letters
+        are always candidates, because folding accents changes their start.
+        """
         found = []
-        for match in _WORD.finditer(text, 0, _SCAN_CHARS):
+        for match in _candidates(frozenset(terms)).finditer(text, 0, _SCAN_CHARS):
             term = self._normalize(match.group())
             if term in terms:
                 found.append(_Match(match.start(), match.end(), term))
@@ -78,6 +84,16 @@ class Highlighter:
     def mark(self, text: str, terms: set[str]) -> str:
         """The whole text escaped, with every matched word in <mark>."""
         return _mark(text, 0, len(text), self.matches(text, terms) if terms else [])
+
+
+@lru_cache(maxsize=2048)
+def _candidates(terms: frozenset[str]) -> re.Pattern[str]:
+    starts = sorted({re.escape(t[:3]) for t in terms if t and t.isascii()})
+    alternatives = [rf"(?:{'|'.join(starts)})"] if starts else []
+    alternatives.append(r"[^\W_]*[^\x00-\x7f]")  # a word holding a non-ASCII letter
+    head = "|".join(alternatives)
+    # The match starts at a word start and runs to the end of the token.
+    return re.compile(rf"(?<![^\W_])(?:{head})[^\W_]*(?:\.[^\W_]+)*", re.IGNORECASE)
 
 
 def _best_windows(found: list[_Match], fragments: int) -> list[list[_Match]]:

@@ -30,6 +30,8 @@ _WORD = re.compile(TOKEN_PATTERN)
 
 # A word this much more frequent than what was typed is "clearly better".
 CLEARLY_BETTER = 20
+# Words in more posts than this are never second-guessed.
+RARE_POSTS = 3
 
 
 def allowed_edits(word: str) -> int:
@@ -107,6 +109,8 @@ def spelling_of(loaded: LoadedBuild, parsed: ParsedQuery) -> tuple[dict[str, str
         seen_in = ranking.df(word)
         if word == parsed.prefix and ranking.completions(word):
             continue  # still being typed and already the start of real words
+        if seen_in > RARE_POSTS:
+            continue  # common enough: no spelling could be "clearly better"
         found = speller.correct(word, seen_in)
         if found is not None:
             (better if seen_in else corrections)[word] = found.replacement

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 
 from index import BuildOptions, build
 from index.catalog import load_catalog
+from index.lexical import LexicalIndex
 from index.related import RelatedLists
 from search import Searcher, SearchRequest
 from tests.conftest import SAMPLE_POSTS, write_post
@@ -99,6 +100,15 @@ def test_catalog_and_tfidf_equal_a_full_build(twin_builds) -> None:
     assert a.shape == b.shape and abs(a - b).max() < 1e-6
     counts_a, counts_b = sp.load_npz(incremental / "terms.npz"), sp.load_npz(full / "terms.npz")
     assert (counts_a != counts_b).nnz == 0
+
+
+def test_ranking_matrix_equals_a_full_build(twin_builds) -> None:
+    incremental, full, _ = twin_builds
+    a, b = LexicalIndex.load(incremental), LexicalIndex.load(full)
+    assert a.terms == b.terms and a.words == b.words
+    assert (a.word_df == b.word_df).all()
+    assert a.weights.shape == b.weights.shape and abs(a.weights - b.weights).max() < 1e-5
+    assert (a.titles != b.titles).nnz == 0
 
 
 def test_search_returns_what_a_full_build_returns(twin_builds) -> None:

@@ -44,10 +44,13 @@ SYNTAX = st.lists(
 @SETTINGS
 @given(q=st.one_of(QUERY_CHARS, SYNTAX))
 def test_any_query_text_is_answered(client, q: str) -> None:
-    response = client.get("/api/search", query_string={"q": q})
-    assert response.status_code in (200, 400)
-    body = response.get_json()
-    assert ("results" in body) if response.status_code == 200 else ("error" in body)
+    for prefix in ("0", "1"):
+        response = client.get("/api/search", query_string={"q": q, "prefix": prefix})
+        assert response.status_code in (200, 400)
+        body = response.get_json()
+        assert ("results" in body) if response.status_code == 200 else ("error" in body)
+    suggest = client.get("/api/suggest", query_string={"q": q})
+    assert suggest.status_code in (200, 400)
 
 
 @SETTINGS
@@ -87,11 +90,33 @@ def test_any_slug_is_200_301_or_404(client, slug: str) -> None:
 @given(
     pairs=st.lists(
         st.tuples(
-            st.sampled_from(["q", "page", "per_page", "category", "limit", "x"]),
+            st.sampled_from(
+                [
+                    "q",
+                    "page",
+                    "per_page",
+                    "category",
+                    "tag",
+                    "author",
+                    "year",
+                    "featured",
+                    "trending",
+                    "from",
+                    "to",
+                    "sort",
+                    "prefix",
+                    "correct",
+                    "limit",
+                    "posts",
+                    "x",
+                ]
+            ),
             st.one_of(
                 st.text(max_size=40),
                 st.integers(-(10**30), 10**30).map(str),
-                st.sampled_from(["\x00", "\x1b[31m", "\u202e", "NOT", '"', "-1", "0"]),
+                st.sampled_from(
+                    ["\x00", "\x1b[31m", "\u202e", "NOT", '"', "-1", "0", "1", "2024-02-30"]
+                ),
             ),
         ),
         max_size=12,
@@ -99,7 +124,8 @@ def test_any_slug_is_200_301_or_404(client, slug: str) -> None:
 )
 def test_repeated_and_control_parameters_never_500(client, pairs) -> None:
     """Repeated keys, control characters, huge and negative numbers (issue #5)."""
-    for path in ("/api/search", "/api/posts/sourdough-bread-for-beginners/related"):
+    paths = ("/api/search", "/api/suggest", "/api/posts/sourdough-bread-for-beginners/related")
+    for path in paths:
         response = client.get(path, query_string=pairs)
         assert response.status_code in (200, 400), (path, pairs)
         body = response.get_json()
