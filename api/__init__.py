@@ -41,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         Path(app.config["INDEX_DIR"]),
         time_limit=float(app.config["SEARCH_TIME_LIMIT"]),
         max_results_window=int(app.config["MAX_RESULTS_WINDOW"]),
+        cache_entries=int(app.config["ANSWER_CACHE_ENTRIES"]),
     )
     app.extensions["postsearch.zero_results"] = ZeroResultLog(zero_results_path(app.config))
     register_error_handlers(app)

@@ -34,6 +34,9 @@ SETTINGS: dict[str, Setting] = {
     "MAX_RELATED_LIMIT": Setting(20, "Largest related `limit` served; larger values are capped."),
     "MAX_SUGGESTIONS": Setting(10, "Largest `limit` and `posts` served by /api/suggest."),
     "SEARCH_TIME_LIMIT": Setting(2.0, "Seconds a phrase search may run before partial results."),
+    "ANSWER_CACHE_ENTRIES": Setting(
+        4096, "Answers each worker keeps per build (search, suggest, related); 0: no cache."
+    ),
     "MAX_RESULTS_WINDOW": Setting(1000, "Deepest result reachable by paging (page × per_page)."),
     "ZERO_RESULTS_LOG": Setting(
         "",

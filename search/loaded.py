@@ -24,6 +24,7 @@ from index.manifest import verify_build
 from index.related import RelatedLists
 from index.schema import facet_key
 
+from .cache import DEFAULT_ENTRIES, AnswerCache
 from .facets import FacetTable
 from .ranking import Ranking
 from .snippets import Highlighter
@@ -32,7 +33,7 @@ from .snippets import Highlighter
 class LoadedBuild:
     """Everything needed to answer requests from one build directory."""
 
-    def __init__(self, build_dir: Path) -> None:
+    def __init__(self, build_dir: Path, answer_cache_entries: int = DEFAULT_ENTRIES) -> None:
         self.build_dir = build_dir
         self.manifest = verify_build(build_dir)
         self.build_id: str = self.manifest["build_id"]
@@ -61,6 +62,7 @@ class LoadedBuild:
         self._local = threading.local()
         self._opened: list[WhooshSearcher] = []
         self._opened_lock = threading.Lock()
+        self.answers = AnswerCache(answer_cache_entries)
         self._memo: dict[str, Any] = {}
         self._memo_lock = threading.RLock()  # one memo may build on another
 
@@ -98,6 +100,11 @@ class LoadedBuild:
         """False for a scheduled post whose date has not come yet."""
         published = self.publish_times[row]
         return published is None or published <= now
+
+    def visible_epoch(self, now: dt.datetime) -> int:
+        """How many dated posts are visible at `now`: changes exactly when a scheduled
+        post goes live, so cached answers keyed by it never hide that post."""
+        return bisect.bisect_right(self._dates, now)
 
     def visible_mask(self, now: dt.datetime) -> np.ndarray:
         """Posts that may be shown at `now` (scheduled posts are hidden until their date)."""

@@ -26,6 +26,7 @@ from index.errors import BuildCorrupt, IndexNotBuilt
 from index.schema import facet_key
 from index.store import current_build_dir
 
+from .cache import DEFAULT_ENTRIES
 from .errors import InvalidParameter, PostMoved, PostNotFound
 from .facets import FacetFilters
 from .loaded import LoadedBuild
@@ -93,8 +94,10 @@ class Searcher:
         time_limit: float = 2.0,
         max_results_window: int = 1000,
         boosts: Boosts | None = None,
+        cache_entries: int = DEFAULT_ENTRIES,
     ) -> None:
         self.index_dir = Path(index_dir)
+        self.cache_entries = cache_entries
         self.boosts = boosts or Boosts()
         self.time_limit = time_limit
         self.max_results_window = max_results_window
@@ -148,7 +151,7 @@ class Searcher:
             if target == self._failed and self._failure is not None:
                 raise self._failure  # checked once; not re-read on every request
             try:
-                fresh = LoadedBuild(target)
+                fresh = LoadedBuild(target, self.cache_entries)
                 self._retire(self._loaded)
                 self._loaded = fresh
             except Exception as exc:
@@ -175,6 +178,10 @@ class Searcher:
             )
         if request.sort not in SORTS:
             raise InvalidParameter("sort", f"sort must be one of {', '.join(SORTS)}")
+        key = ("search", request, loaded.visible_epoch(now))
+        return loaded.answers.get_or_compute(key, lambda: self._search(loaded, request, now))
+
+    def _search(self, loaded: LoadedBuild, request: SearchRequest, now: dt.datetime) -> SearchPage:
         parsed = parse_query(request.q, prefix=request.prefix)
         filters = _filters(request, parsed)
         corrections, suggestion = spelling_of(loaded, parsed)
@@ -303,7 +310,9 @@ class Searcher:
     ) -> Suggestions:
         """Completions of the word being typed and posts whose titles match."""
         loaded = self.current()
-        return suggest(loaded, text, limit, titles, now or dt.datetime.now(dt.UTC))
+        now = now or dt.datetime.now(dt.UTC)
+        key = ("suggest", text, limit, titles, loaded.visible_epoch(now))
+        return loaded.answers.get_or_compute(key, lambda: suggest(loaded, text, limit, titles, now))
 
     def related(self, slug: str, limit: int, now: dt.datetime | None = None) -> RelatedPage:
         """The `limit` best related visible posts of a post, with reasons.
@@ -312,7 +321,9 @@ class Searcher:
         """
         loaded = self.current()
         now = now or dt.datetime.now(dt.UTC)
-        return related_page(loaded, self._row(loaded, slug, now), limit, now)
+        row = self._row(loaded, slug, now)
+        key = ("related", row, limit, loaded.visible_epoch(now))
+        return loaded.answers.get_or_compute(key, lambda: related_page(loaded, row, limit, now))
 
     def post(self, slug: str, now: dt.datetime | None = None) -> dict[str, Any]:
         """The public record of a visible post. Raises PostNotFound or PostMoved."""

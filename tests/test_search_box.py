@@ -15,6 +15,7 @@ from api.cli import main
 from api.zero_results import ZeroResultLog, normalise, read_report
 from index import build
 from search import Searcher, SearchRequest
+from search.cache import AnswerCache
 from search.query import parse_query
 from search.searcher import Boosts
 from search.spelling import Speller, allowed_edits
@@ -360,3 +361,45 @@ def test_bad_filter_values_are_400_naming_the_parameter(client, query: str) -> N
     response = client.get(f"/api/search?q=x&{query}")
     assert response.status_code == 400
     assert response.get_json()["error"]["param"] == query.split("=")[0]
+
+
+# --- answer cache ---------------------------------------------------------------------
+
+
+def test_repeated_answers_come_from_the_cache_of_the_build(tmp_path: Path) -> None:
+    posts = tmp_path / "posts"
+    write_post(posts, "a.md", {"title": "Alpha kettle", "date": "2020-01-01"}, "kettle")
+    build(posts, tmp_path / "index")
+    with Searcher(tmp_path / "index") as searcher:
+        first = searcher.search(SearchRequest(q="kettle"))
+        again = searcher.search(SearchRequest(q="kettle"))
+        answers = searcher.current().answers
+        assert again is first and answers.hits == 1 and answers.misses == 1
+        write_post(posts, "b.md", {"title": "Beta kettle", "date": "2020-02-01"}, "kettle")
+        build(posts, tmp_path / "index")
+        fresh = searcher.search(SearchRequest(q="kettle"))
+        assert fresh.total == 2 and searcher.current().answers is not answers
+
+
+def test_a_scheduled_post_is_not_hidden_by_a_cached_answer(tmp_path: Path) -> None:
+    posts = tmp_path / "posts"
+    write_post(posts, "now.md", {"title": "Now", "date": "2020-01-01"}, "comet")
+    write_post(posts, "later.md", {"title": "Later", "date": "2030-01-01"}, "comet")
+    build(posts, tmp_path / "index")
+    with Searcher(tmp_path / "index") as searcher:
+        before = dt.datetime(2029, 12, 31, tzinfo=dt.UTC)
+        after = dt.datetime(2030, 1, 2, tzinfo=dt.UTC)
+        assert searcher.search(SearchRequest(q="comet"), now=before).total == 1
+        assert searcher.search(SearchRequest(q="comet"), now=after).total == 2
+
+
+def test_the_cache_is_bounded_and_can_be_turned_off() -> None:
+    cache = AnswerCache(entries=2)
+    for key in "abc":
+        cache.get_or_compute(key, lambda key=key: key.upper())
+    assert len(cache) == 2 and cache.get_or_compute("a", lambda: "again") == "again"
+    off = AnswerCache(entries=0)
+    calls = []
+    off.get_or_compute("x", lambda: calls.append(1))
+    off.get_or_compute("x", lambda: calls.append(1))
+    assert len(off) == 0 and calls == [1, 1]
