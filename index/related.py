@@ -93,9 +93,18 @@ class RelatedLists:
 
     @classmethod
     def load(cls, build_dir: Path) -> RelatedLists:
-        """Load the lists, refusing any pickled object."""
+        """Load the lists, refusing any pickled object.
+
+        Builds made before pins and the time prior existed lack `time` and `pinned`;
+        they load as "no prior, no pins", so a build can be served (or rolled back to)
+        until the next reindex rewrites it.
+        """
         with np.load(build_dir / RELATED_FILE, allow_pickle=False) as data:
-            return cls(**{name: data[name] for name in _ARRAYS})
+            arrays = {name: data[name] for name in _ARRAYS if name in data.files}
+        shape = arrays["neighbours"].shape
+        arrays.setdefault("time", np.ones(shape, dtype=np.float32))
+        arrays.setdefault("pinned", np.zeros(shape[0], dtype=np.int16))
+        return cls(**arrays)
 
     @classmethod
     def empty(cls, rows: int, width: int) -> RelatedLists:

@@ -229,3 +229,31 @@ def test_short_lists_fill_to_limit_with_labelled_recent_posts(duplicated: Path) 
     assert fallback[0].reason == "Recent post"
     dates = [r.date for r in fallback]
     assert dates == sorted(dates, reverse=True)
+
+
+def test_a_build_from_before_pins_and_the_prior_still_serves(
+    timeline: Path, tmp_path: Path
+) -> None:
+    """Deploying this code must not break the build being served until the next reindex."""
+    import numpy as np
+
+    result = build(timeline, tmp_path / "i")
+    path = result.build_dir / "related.npz"
+    with np.load(path, allow_pickle=False) as data:
+        old = {name: data[name] for name in ("neighbours", "score", "text", "taxonomy")}
+    np.savez(path, **old)
+    (result.build_dir / "manifest.json").write_text(
+        json.dumps(_rehash(result.build_dir)), encoding="utf-8"
+    )
+    with Searcher(tmp_path / "i") as searcher:
+        results = searcher.related("source", 3).results
+    assert [r.slug for r in results][:1] == ["b-older"]
+    assert all(r.score_parts["time"] == 1.0 for r in results)
+
+
+def _rehash(build_dir: Path) -> dict:
+    from index.manifest import describe_artifacts
+
+    manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest["artifacts"] = describe_artifacts(build_dir)
+    return manifest
