@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.analysis import query_terms
+from index.analysis import english_term, query_terms
 from index.lexical import LexicalIndex
 
 MAX_COMPLETIONS = 20
@@ -33,6 +33,20 @@ class Ranking:
         self.words = index.words  # sorted
         self.word_df = index.word_df
         self._word_row = {word: i for i, word in enumerate(self.words)}
+        self._by_stem: dict[str, list[str]] | None = None  # built on first highlight
+
+    def forms(self, terms: frozenset[str], english: bool) -> frozenset[str]:
+        """Every corpus word that analyses to one of `terms` (for exact highlighting)."""
+        if not english:
+            return terms
+        if self._by_stem is None:
+            by_stem: dict[str, list[str]] = {}
+            for word in self.words:
+                stem = english_term(word)
+                if stem is not None:
+                    by_stem.setdefault(stem, []).append(word)
+            self._by_stem = by_stem
+        return frozenset(w for t in terms for w in self._by_stem.get(t, (t,)))
 
     def df(self, word: str) -> int:
         """In how many posts a word appears (0 when it appears nowhere)."""

@@ -286,6 +286,7 @@ class Searcher:
         english = post["lang"] == "en"
         highlighter = loaded.highlighters["en" if english else "other"]
         terms = highlight_terms(words, english)
+        forms = loaded.ranking.forms(frozenset(terms), english)
         docnum = loaded.docnum_of(row)
         content = (
             "" if docnum is None else loaded.searcher().stored_fields(docnum).get("content", "")
@@ -299,10 +300,10 @@ class Searcher:
             tags=post["tags"] + post["keywords"],
             authors=post["authors"],
             score=round(score, 4),
-            snippet=highlighter.snippet((content, post["excerpt"]), terms)
+            snippet=highlighter.snippet((content, post["excerpt"]), terms, forms=forms)
             if terms
             else lead(post["excerpt"] or content),
-            title_html=highlighter.mark(post["title"], terms),
+            title_html=highlighter.mark(post["title"], terms, forms),
         )
 
     def suggest(

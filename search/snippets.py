@@ -19,6 +19,7 @@ from whoosh.analysis import Analyzer
 from index.schema import TOKEN_PATTERN
 
 _WORD = re.compile(TOKEN_PATTERN)
+_NON_ASCII_WORD = re.compile(r"[^\W_]*[^\x00-\x7f][^\W_]*")
 _SEPARATOR = " … "
 _LEAD_CHARS = 200
 _FRAGMENT_CHARS = 180
@@ -44,14 +45,20 @@ class Highlighter:
         tokens = [token.text for token in self._analyzer(word)]
         return tokens[0] if len(tokens) == 1 else None
 
-    def matches(self, text: str, terms: set[str]) -> list[_Match]:
+    def matches(
+        self, text: str, terms: set[str], forms: frozenset[str] | None = None
+    ) -> list[_Match]:
         """Every occurrence of a query term in `text`, in order.
 
         Only words that could be one of the terms are analysed: a stem is the start of
         its word (Porter never changes a word's beginning), so a regular expression of
         the terms' first letters finds the candidates in C; words with non-ASCII letters
-        are always candidates, because folding accents changes their start.
+        are always candidates, because folding accents changes their start. With
+        `forms` (every corpus word that analyses to one of the terms) the expression
+        finds exactly those words, and only real matches reach Python.
         """
+        if forms is not None:
+            return self._exact_matches(text, terms, forms)
         found = []
         for match in _candidates(frozenset(terms)).finditer(text, 0, _SCAN_CHARS):
             term = self._normalize(match.group())
@@ -59,13 +66,35 @@ class Highlighter:
                 found.append(_Match(match.start(), match.end(), term))
         return found
 
-    def snippet(self, texts: tuple[str, ...], terms: set[str], fragments: int = 3) -> str:
+    def _exact_matches(self, text: str, terms: set[str], forms: frozenset[str]) -> list[_Match]:
+        lowered = text[:_SCAN_CHARS].lower()
+        if len(lowered) != min(len(text), _SCAN_CHARS):  # lowercasing moved characters
+            return self.matches(text, terms)
+        found = [
+            _Match(m.start(), m.end(), self._normalize(m.group()) or "")
+            for m in _exact(forms).finditer(lowered)
+        ]
+        if not lowered.isascii():  # accented words fold to forms the pattern cannot see
+            for m in _NON_ASCII_WORD.finditer(lowered):
+                term = self._normalize(m.group())
+                if term in terms:
+                    found.append(_Match(m.start(), m.end(), term))
+            found.sort(key=lambda match: match.start)
+        return found
+
+    def snippet(
+        self,
+        texts: tuple[str, ...],
+        terms: set[str],
+        fragments: int = 3,
+        forms: frozenset[str] | None = None,
+    ) -> str:
         """Marked fragments of the first text with a match (body, then excerpt), else a lead.
 
         Up to `fragments` fragments are taken, densest first, and shown in text order.
         """
         for text in texts:
-            found = self.matches(text, terms) if terms and text else []
+            found = self.matches(text, terms, forms) if terms and text else []
             if found:
                 return self._fragments(text, found, fragments)
         return lead(next((t for t in texts if t.strip()), ""))
@@ -81,9 +110,9 @@ class Highlighter:
         suffix = "…" if spans[-1][1] < len(text) else ""
         return prefix + body + suffix
 
-    def mark(self, text: str, terms: set[str]) -> str:
+    def mark(self, text: str, terms: set[str], forms: frozenset[str] | None = None) -> str:
         """The whole text escaped, with every matched word in <mark>."""
-        return _mark(text, 0, len(text), self.matches(text, terms) if terms else [])
+        return _mark(text, 0, len(text), self.matches(text, terms, forms) if terms else [])
 
 
 @lru_cache(maxsize=2048)
@@ -94,6 +123,30 @@ def _candidates(terms: frozenset[str]) -> re.Pattern[str]:
     head = "|".join(alternatives)
     # The match starts at a word start and runs to the end of the token.
     return re.compile(rf"(?<![^\W_])(?:{head})[^\W_]*(?:\.[^\W_]+)*", re.IGNORECASE)
+
+
+@lru_cache(maxsize=2048)
+def _exact(forms: frozenset[str]) -> re.Pattern[str]:
+    """Whole lowercase words among `forms`, as a trie-shaped expression.
+
+    An alternation of many words makes Python's engine try each word at every
+    position; sharing prefixes lets it give up after a letter or two.
+    """
+    trie: dict[str, dict] = {}
+    for form in forms:
+        node = trie
+        for char in form:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return re.compile(rf"(?<![^\W_])(?:{_trie(trie)})(?![^\W_])")
+
+
+def _trie(node: dict[str, dict]) -> str:
+    branches = [re.escape(char) + _trie(child) for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
 
 
 def _best_windows(found: list[_Match], fragments: int) -> list[list[_Match]]:

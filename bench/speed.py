@@ -1,0 +1,584 @@
+"""Speed at a given corpus size, our service beside the peers, in one run.
+
+    python -m bench.speed --size N [--seed S] [--posts DIR] [--seconds 10] [--json]
+                          [--peers bm25s tantivy fts5 whoosh] [--no-http]
+
+Writes (or reuses, with --posts) a synthetic blog of N posts (`bench.corpus`), then
+measures on this machine, in this order, one table at the end:
+
+1. reindex in a child process: full build (wall time, posts/s, peak RSS, size on
+   disk), then one changed post, then nothing changed (the build's own time, i.e.
+   what the server's reindex endpoint spends, and the child's wall time including the
+   interpreter start);
+2. in-process search latency p50/p95/p99 over a realistic query mix (1-3 words by
+   frequency, common words, long questions, typos): our full call (top 10 with
+   snippets and facets, answer cache off), and the peers' top-10 retrieval on the
+   same posts and queries: bm25s, tantivy, SQLite FTS5 (OR of the words, bm25()),
+   plain Whoosh (OrGroup, top 10). Ratios are against bm25s and Whoosh;
+3. HTTP through gunicorn with 2 workers on loopback under `wrk` (Debian's; a bounded
+   Python client when wrk is missing): requests/s and p99 of /api/search with
+   realistic repetition (popular queries recur, Zipf) and with every query unique,
+   /api/posts/<slug>/related, /api/suggest, and /healthz as the ceiling of the same
+   server in the same run; then the workers' resident memory once warm.
+
+With --json the last line is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import numpy as np
+
+from bench.corpus import SOURCES, write_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+_FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+_WORD = re.compile(r"[a-z]{3,}")
+QUERY_POOL = 2000
+TRAFFIC = 3000
+
+
+# --- corpus and queries -----------------------------------------------------------------
+
+
+def read_posts(posts_dir: Path) -> list[tuple[str, str, str]]:
+    """(slug, title, body) of every post, for the peers (front matter stripped)."""
+    import yaml
+
+    out = []
+    for path in sorted(posts_dir.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        match = _FRONT.match(text)
+        front = yaml.load(match.group(1), Loader=yaml.CSafeLoader) if match else {}
+        out.append((front["slug"], front["title"], text[match.end() if match else 0 :]))
+    return out
+
+
+def make_queries(posts: list[tuple[str, str, str]], seed: int) -> tuple[list[str], list[str]]:
+    """(realistic traffic with repetition, the same mix with every query unique)."""
+    rng = np.random.default_rng(seed)
+    df: dict[str, int] = {}
+    for _, title, body in posts[:5000]:
+        for word in set(_WORD.findall((title + " " + body).lower())):
+            df[word] = df.get(word, 0) + 1
+    ranked = sorted(df, key=lambda w: -df[w])
+    common, middle = ranked[20:120], ranked[120:20000]
+    weights = np.array([df[w] for w in middle], dtype=np.float64)
+    weights /= weights.sum()
+
+    def one() -> str:
+        kind = rng.random()
+        if kind < 0.6:  # 1-3 words, by frequency
+            return " ".join(rng.choice(middle, int(rng.integers(1, 4)), p=weights))
+        if kind < 0.7:  # a common word or two
+            return " ".join(rng.choice(common, int(rng.integers(1, 3))))
+        if kind < 0.85:  # a long question
+            words = list(rng.choice(ranked[:5000], int(rng.integers(8, 13))))
+            return "how do " + " ".join(words)
+        word = str(rng.choice([w for w in middle[:3000] if len(w) >= 6]))  # a typo
+        i = int(rng.integers(1, len(word) - 2))
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+    pool = list(dict.fromkeys(one() for _ in range(QUERY_POOL)))
+    popularity = 1.0 / np.arange(1, len(pool) + 1)
+    popularity /= popularity.sum()
+    traffic = [pool[i] for i in rng.choice(len(pool), TRAFFIC, p=popularity)]
+    unique = list(dict.fromkeys(one() for _ in range(TRAFFIC)))
+    return traffic, unique
+
+
+# --- reindex ----------------------------------------------------------------------------
+
+_BUILD_CHILD = """
+import json, sys, time
+from pathlib import Path
+from index import BuildOptions, build
+started = time.perf_counter()
+result = build(Path(sys.argv[1]), Path(sys.argv[2]), BuildOptions(full=sys.argv[3] == "full"))
+print(json.dumps({"build_s": result.seconds, "mode": result.mode, "posts": result.indexed,
+                  "dir": str(result.build_dir)}))
+"""
+
+
+def run_build(posts_dir: Path, index_dir: Path, full: bool) -> dict:
+    """Build in a child process: its own timing, wall time and peak RSS."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _BUILD_CHILD,
+            str(posts_dir),
+            str(index_dir),
+            "full" if full else "",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    out = child.stdout.read() if child.stdout else ""
+    _, status, usage = os.wait4(child.pid, 0)  # reap it ourselves to read its peak RSS
+    child.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if child.returncode:
+        raise SystemExit(f"build failed with exit code {child.returncode}")
+    row = json.loads(out.strip().splitlines()[-1])
+    row["wall_s"] = wall
+    row["peak_rss_mb"] = usage.ru_maxrss / 1024
+    return row
+
+
+def folder_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def measure_reindex(posts_dir: Path, index_dir: Path) -> dict:
+    full = run_build(posts_dir, index_dir, full=True)
+    changed = sorted(posts_dir.glob("*.md"))[len(list(posts_dir.glob("*.md"))) // 2]
+    original = changed.read_text(encoding="utf-8")
+    changed.write_text(original + "\nOne more sentence about kettles.\n", encoding="utf-8")
+    try:
+        one = run_build(posts_dir, index_dir, full=False)
+    finally:
+        changed.write_text(original, encoding="utf-8")
+    back = run_build(posts_dir, index_dir, full=False)  # puts the original back
+    noop = run_build(posts_dir, index_dir, full=False)
+    return {
+        "full": full,
+        "one": one,
+        "restore": back,
+        "noop": noop,
+        "size_mb": folder_mb(Path(noop["dir"])),
+    }
+
+
+# --- in-process latency -----------------------------------------------------------------
+
+
+def timings(function: Callable[[str], object], queries: list[str]) -> list[float]:
+    for q in queries[:20]:
+        function(q)  # warm caches of the OS and the engine
+    out = []
+    for q in queries:
+        started = time.perf_counter()
+        function(q)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def ours(index_dir: Path) -> Callable[[str], object]:
+    from search import Searcher, SearchRequest
+
+    searcher = Searcher(index_dir, cache_entries=0)
+    return lambda q: searcher.search(SearchRequest(q=q))
+
+
+def peer_bm25s(posts) -> Callable[[str], object]:
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    tokens = bm25s.tokenize(
+        [f"{t} {b}" for _, t, b in posts], stopwords="en", stemmer=stemmer, show_progress=False
+    )
+    retriever = bm25s.BM25()
+    retriever.index(tokens, show_progress=False)
+
+    def search(q: str):
+        query = bm25s.tokenize([q], stopwords="en", stemmer=stemmer, show_progress=False)
+        if not query.vocab:
+            return []
+        return retriever.retrieve(query, k=10, show_progress=False, n_threads=1)
+
+    return search
+
+
+def peer_tantivy(posts, work: Path) -> Callable[[str], object]:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("slug", stored=True)
+    builder.add_text_field("title", tokenizer_name="en_stem")
+    builder.add_text_field("body", tokenizer_name="en_stem")
+    schema = builder.build()
+    (work / "tantivy").mkdir()
+    index = tantivy.Index(schema, path=str(work / "tantivy"))
+    writer = index.writer()
+    for slug, title, body in posts:
+        writer.add_document(tantivy.Document(slug=slug, title=title, body=body))
+    writer.commit()
+    index.reload()
+    searcher = index.searcher()
+
+    def search(q: str):
+        words = " ".join(_WORD.findall(q.lower()))
+        if not words:
+            return []
+        query = index.parse_query(words, ["title", "body"])
+        return searcher.search(query, 10).hits
+
+    return search
+
+
+def peer_fts5(posts, work: Path) -> Callable[[str], object]:
+    db = sqlite3.connect(work / "fts.db", check_same_thread=False)
+    db.execute(
+        "CREATE VIRTUAL TABLE posts USING fts5(slug UNINDEXED, title, body, tokenize='porter')"
+    )
+    db.executemany("INSERT INTO posts VALUES (?, ?, ?)", posts)
+    db.commit()
+
+    def search(q: str):
+        words = list(dict.fromkeys(_WORD.findall(q.lower())))
+        if not words:
+            return []
+        match = " OR ".join(f'"{w}"' for w in words)
+        sql = "SELECT slug FROM posts WHERE posts MATCH ? ORDER BY bm25(posts) LIMIT 10"
+        return db.execute(sql, (match,)).fetchall()
+
+    return search
+
+
+def peer_whoosh(posts, work: Path) -> Callable[[str], object]:
+    from whoosh import index as whoosh_index
+    from whoosh import qparser
+    from whoosh.analysis import StemmingAnalyzer
+    from whoosh.fields import ID, TEXT, Schema
+
+    analyzer = StemmingAnalyzer(expression=r"\w+(\.?\w+)*")
+    schema = Schema(
+        slug=ID(stored=True), title=TEXT(analyzer=analyzer), body=TEXT(analyzer=analyzer)
+    )
+    (work / "whoosh").mkdir()
+    index = whoosh_index.create_in(str(work / "whoosh"), schema)
+    writer = index.writer(procs=2, multisegment=True, limitmb=256)
+    for slug, title, body in posts:
+        writer.add_document(slug=slug, title=title, body=body)
+    writer.commit()
+    parser = qparser.MultifieldParser(["title", "body"], schema, group=qparser.OrGroup)
+    searcher = index.searcher()
+
+    def search(q: str):
+        return [hit["slug"] for hit in searcher.search(parser.parse(q), limit=10)]
+
+    return search
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def measure_latency(posts, index_dir: Path, traffic: list[str], peers: list[str]) -> dict:
+    queries = traffic[:1000]
+    rows: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-speed-peers-") as tmp:
+        work = Path(tmp)
+        systems: dict[str, Callable[[], Callable[[str], object]]] = {
+            "postsearch": lambda: ours(index_dir),
+            "bm25s": lambda: peer_bm25s(posts),
+            "tantivy": lambda: peer_tantivy(posts, work),
+            "fts5": lambda: peer_fts5(posts, work),
+            "whoosh": lambda: peer_whoosh(posts, work),
+        }
+        for name, make in systems.items():
+            if name != "postsearch" and name not in peers:
+                continue
+            print(f"  latency: {name} ...", file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            search = make()
+            built = time.perf_counter() - started
+            values = timings(search, queries)
+            rows[name] = {
+                "p50": statistics.median(values),
+                "p95": percentile(values, 0.95),
+                "p99": percentile(values, 0.99),
+                "index_s": built,
+            }
+    return rows
+
+
+# --- HTTP -------------------------------------------------------------------------------
+
+_WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("WRK_PATHS")) do paths[#paths + 1] = line end
+local threads, counter = 0, 0
+function setup(thread) threads = threads + 1; thread:set("id", threads) end
+function init(args) counter = tonumber(wrk.thread:get("id")) or 1 end
+function request()
+  counter = counter + 2
+  return wrk.format("GET", paths[(counter % #paths) + 1])
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(index_dir: Path, port: int, work: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "POSTSEARCH_INDEX_DIR": str(index_dir),
+        "POSTSEARCH_BIND": f"127.0.0.1:{port}",
+        "POSTSEARCH_WORKERS": "2",
+        "POSTSEARCH_LOG_FORMAT": "off",
+        "POSTSEARCH_ZERO_RESULTS_LOG": str(work / "zero.jsonl"),
+    }
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as reply:
+                if reply.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def load(port: int, paths: list[str], seconds: float, work: Path) -> dict:
+    """Requests/s and p99 latency for cycling through `paths` under a bounded load."""
+    listing = work / "paths.txt"
+    listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
+    if shutil.which("wrk"):
+        script = work / "paths.lua"
+        script.write_text(_WRK_SCRIPT, encoding="utf-8")
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                "-c8",
+                f"-d{int(seconds)}s",
+                "--latency",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{port}",
+            ],
+            env={**os.environ, "WRK_PATHS": str(listing)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        return {
+            "rps": rps,
+            "p99_ms": float(p99.group(1)) * scale,
+            "non_2xx": int(errors.group(1)) if errors else 0,
+            "client": "wrk",
+        }
+    return _python_load(port, paths, seconds)
+
+
+def _python_load(port: int, paths: list[str], seconds: float) -> dict:
+    import http.client
+
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    errors = [0]
+
+    def client(offset: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        i = offset
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            connection.request("GET", paths[i % len(paths)])
+            reply = connection.getresponse()
+            reply.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                errors[0] += reply.status >= 400
+            i += 8
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {
+        "rps": len(latencies) / seconds,
+        "p99_ms": percentile(latencies, 0.99),
+        "non_2xx": errors[0],
+        "client": "python",
+    }
+
+
+def worker_rss_mb(server: subprocess.Popen) -> float:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+    return max(sizes) if sizes else 0.0
+
+
+def measure_http(
+    index_dir: Path, traffic: list[str], unique: list[str], slugs: list[str], seconds: float
+) -> dict:
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-speed-http-") as tmp:
+        work = Path(tmp)
+        server = start_server(index_dir, port, work)
+        try:
+
+            def search_paths(queries: list[str]) -> list[str]:
+                return [f"/api/search?{urlencode({'q': q})}" for q in queries]
+
+            prefixes = [q[: max(1, len(q) - 2)] for q in traffic]
+            endpoints = {
+                "healthz": ["/healthz"],
+                "search": search_paths(traffic),
+                "search_unique": search_paths(unique),
+                "related": [f"/api/posts/{quote(s, safe='')}/related" for s in slugs],
+                "suggest": [f"/api/suggest?{urlencode({'q': p})}" for p in prefixes],
+            }
+            rows = {}
+            for name, paths in endpoints.items():
+                print(f"  http: {name} ...", file=sys.stderr, flush=True)
+                rows[name] = load(port, paths, seconds, work)
+            rows["worker_rss_mb"] = worker_rss_mb(server)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return rows
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--posts", type=Path, help="reuse (or write) the corpus here")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per HTTP endpoint")
+    parser.add_argument("--peers", nargs="*", default=["bm25s", "tantivy", "fts5", "whoosh"])
+    parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
+        work = Path(tmp)
+        posts_dir = args.posts or work / "posts"
+        if not posts_dir.is_dir() or len(list(posts_dir.glob("*.md"))) != args.size:
+            print(f"writing {args.size} posts to {posts_dir} ...", file=sys.stderr, flush=True)
+            shutil.rmtree(posts_dir, ignore_errors=True)
+            write_corpus(
+                args.size, args.seed, posts_dir, sorted(p for p in SOURCES.iterdir() if p.is_dir())
+            )
+        index_dir = work / "index"
+        print("reindex ...", file=sys.stderr, flush=True)
+        reindex = measure_reindex(posts_dir, index_dir)
+        posts = read_posts(posts_dir)
+        traffic, unique = make_queries(posts, args.seed)
+        print("in-process latency ...", file=sys.stderr, flush=True)
+        latency = measure_latency(posts, index_dir, traffic, args.peers)
+        http = (
+            {}
+            if args.no_http
+            else measure_http(
+                index_dir,
+                traffic,
+                unique,
+                [p[0] for p in posts[:: max(1, len(posts) // 500)]],
+                args.seconds,
+            )
+        )
+    figures = summarise(args.size, reindex, latency, http)
+    print_table(figures, latency, http)
+    if args.json:
+        print(json.dumps(figures))
+
+
+def summarise(size: int, reindex: dict, latency: dict, http: dict) -> dict:
+    full = reindex["full"]
+    return {
+        "size": size,
+        "search_p95_ms": {name: round(row["p95"], 3) for name, row in latency.items()},
+        "search_p50_ms": {name: round(row["p50"], 3) for name, row in latency.items()},
+        "search_p99_ms": {name: round(row["p99"], 3) for name, row in latency.items()},
+        "http_rps": {k: round(v["rps"], 1) for k, v in http.items() if isinstance(v, dict)},
+        "http_p99_ms": {k: round(v["p99_ms"], 2) for k, v in http.items() if isinstance(v, dict)},
+        "reindex_full_s": round(full["build_s"], 2),
+        "reindex_full_wall_s": round(full["wall_s"], 2),
+        "reindex_posts_per_s": round(size / full["build_s"], 1),
+        "reindex_one_s": round(reindex["one"]["build_s"], 3),
+        "reindex_one_wall_s": round(reindex["one"]["wall_s"], 2),
+        "reindex_one_mode": reindex["one"]["mode"],
+        "reindex_noop_s": round(reindex["noop"]["build_s"], 3),
+        "reindex_noop_wall_s": round(reindex["noop"]["wall_s"], 2),
+        "reindex_peak_rss_mb": round(full["peak_rss_mb"], 1),
+        "index_size_mb": round(reindex["size_mb"], 1),
+        "worker_rss_mb": round(http.get("worker_rss_mb", 0.0), 1),
+    }
+
+
+def print_table(figures: dict, latency: dict, http: dict) -> None:
+    print(f"\nspeed at {figures['size']} posts (this machine, one run)\n")
+    bm25s, whoosh = latency.get("bm25s"), latency.get("whoosh")
+    print(
+        f"{'search (in process)':<22}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'p95 / bm25s':>13}{'whoosh p95 / this':>19}"
+    )
+    for name, row in latency.items():
+        vs_bm25s = f"{row['p95'] / bm25s['p95']:.2f}x" if bm25s else "-"
+        vs_whoosh = f"{whoosh['p95'] / row['p95']:.1f}x" if whoosh else "-"
+        print(
+            f"{name:<22}{row['p50']:>9.2f}{row['p95']:>9.2f}{row['p99']:>9.2f}"
+            f"{vs_bm25s:>13}{vs_whoosh:>19}"
+        )
+    if http:
+        ceiling = http["healthz"]["rps"]
+        print(f"\n{'HTTP (2 workers)':<22}{'req/s':>9}{'p99 ms':>9}{'/ healthz':>11}{'non-2xx':>9}")
+        for name, row in http.items():
+            if isinstance(row, dict):
+                print(
+                    f"{name:<22}{row['rps']:>9.0f}{row['p99_ms']:>9.1f}"
+                    f"{row['rps'] / ceiling:>10.2f}x{row['non_2xx']:>9}"
+                )
+    f = figures
+    print(
+        f"\nreindex: full {f['reindex_full_s']:.1f} s ({f['reindex_posts_per_s']:.0f} posts/s,"
+        f" wall {f['reindex_full_wall_s']:.1f} s), peak RSS {f['reindex_peak_rss_mb']:.0f} MB,"
+        f" index {f['index_size_mb']:.0f} MB on disk; one changed post"
+        f" {f['reindex_one_s']:.2f} s ({f['reindex_one_mode']}, wall"
+        f" {f['reindex_one_wall_s']:.1f} s); nothing changed {f['reindex_noop_s']:.2f} s"
+        f" (wall {f['reindex_noop_wall_s']:.1f} s)"
+    )
+    if http:
+        print(f"API worker RSS once warm: {figures['worker_rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
