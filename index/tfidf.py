@@ -73,9 +73,15 @@ def post_text(post: Post) -> str:
     return "\n".join((post.title, post.title, post.excerpt, post.body_text))
 
 
+def term_counter(vocabulary: dict[str, int] | None = None) -> CountVectorizer:
+    """The vectoriser builds count with; with a build's vocabulary it counts new text
+    (a draft) exactly as that build counted its posts."""
+    return CountVectorizer(**_COUNT_PARAMS, vocabulary=vocabulary, dtype=np.int32)
+
+
 def count_terms(posts: Sequence[Post]) -> TermCounts:
     """Count every term of every post (English stop words dropped, accents stripped)."""
-    counter = CountVectorizer(**_COUNT_PARAMS, dtype=np.int32)
+    counter = term_counter()
     try:
         counts = counter.fit_transform([post_text(p) for p in posts]).tocsr()
     except ValueError:  # no post has a single countable word

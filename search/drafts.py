@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer
 
 from index.posts import Post
 from index.related import (
@@ -27,7 +26,7 @@ from index.related import (
     time_prior,
 )
 from index.text import render_markdown
-from index.tfidf import _COUNT_PARAMS, VOCAB_FILE, post_text
+from index.tfidf import VOCAB_FILE, post_text, term_counter
 
 from .explain import explain_related
 from .loaded import LoadedBuild
@@ -63,9 +62,7 @@ class DraftScorer:
         saved = json.loads((loaded.build_dir / VOCAB_FILE).read_text(encoding="utf-8"))
         vocabulary = {term: i for i, term in enumerate(saved["vocabulary"])}
         # A corpus without one countable word has no vocabulary (and nothing to match).
-        self.counter = (
-            CountVectorizer(**_COUNT_PARAMS, vocabulary=vocabulary) if vocabulary else None
-        )
+        self.counter = term_counter(vocabulary) if vocabulary else None
         self.idf = np.asarray(saved["idf"], dtype=np.float32)
         self.text_t = sharpen(context.text, self.settings.text_power).T.tocsc()
         posts = loaded.posts

@@ -331,8 +331,9 @@ class Searcher:
         loaded = self.current()
         row = self._row(loaded, slug, now or dt.datetime.now(dt.UTC))
         record = dict(loaded.posts[row])
-        record.pop("path", None)
-        record.pop("content_hash", None)
+        # Where the file lives and the editor's pin references are not public fields.
+        for private in ("path", "content_hash", "related", "related_exclude"):
+            record.pop(private, None)
         return record
 
     def stats(self) -> dict[str, Any]:
