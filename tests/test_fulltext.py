@@ -1,0 +1,35 @@
+"""The Whoosh index written in parallel holds what a serial write holds, and updates cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+
+import index.fulltext as fulltext
+from index import build
+from search import Searcher, SearchRequest
+from tests.conftest import write_post
+
+
+def test_parallel_segments_index_every_post_and_survive_an_update(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fulltext, "PARALLEL_FROM", 10)  # small enough to go parallel
+    posts = tmp_path / "posts"
+    for i in range(300):
+        write_post(posts, f"p{i}.md", {"title": f"Post {i}"}, f"common words and token{i} here")
+    build(posts, tmp_path / "index")
+    with Searcher(tmp_path / "index") as searcher:
+        loaded = searcher.current()
+        segments = whoosh_index.open_dir(str(loaded.build_dir / "fulltext"))
+        try:
+            assert len(segments._segments()) >= 2 and segments.doc_count() == 300
+        finally:
+            segments.close()
+        assert searcher.search(SearchRequest(q='"and token17"')).hits[0].slug == "p17"
+        write_post(posts, "p17.md", {"title": "Post 17"}, "rewritten without that word")
+        build(posts, tmp_path / "index")
+        assert searcher.search(SearchRequest(q='"and token17"')).total == 0
+        assert searcher.search(SearchRequest(q='"rewritten without"')).hits[0].slug == "p17"
