@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+
+def _shallow(record: Any) -> dict[str, Any]:
+    """A dataclass as a dict without copying nested values (`dataclasses.asdict`
+    deep-copies every list and dict: it was a third of a cached related answer's time).
+    Callers must not mutate nested values: they may be shared with a cached answer."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
 @dataclass
@@ -22,8 +29,8 @@ class Hit:
     title_html: str
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
+        """JSON-ready form (nested values shared, not copied)."""
+        return _shallow(self)
 
 
 @dataclass
@@ -37,7 +44,7 @@ class FacetValue:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; `level` only for categories."""
-        out = asdict(self)
+        out = _shallow(self)
         if self.level is None:
             del out["level"]
         return out
@@ -92,8 +99,8 @@ class RelatedPost:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
+        """JSON-ready form (nested values shared, not copied)."""
+        return _shallow(self)
 
 
 @dataclass
