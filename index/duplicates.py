@@ -10,6 +10,7 @@ bounded; at 0.85 the pairs found on the real blogs in ../shared are all the same
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,3 +51,12 @@ def find_near_duplicates(
                 pairs.append(DuplicatePair(int(row), int(col), float(sims[row - start, col])))
     pairs.sort(key=lambda p: (-round(p.similarity, 6), p.first, p.second))
     return pairs
+
+
+def duplicates_by_row(pairs: Sequence[DuplicatePair], rows: int) -> list[set[int]]:
+    """For each row, the rows it is a near-duplicate of."""
+    table: list[set[int]] = [set() for _ in range(rows)]
+    for pair in pairs:
+        table[pair.first].add(pair.second)
+        table[pair.second].add(pair.first)
+    return table

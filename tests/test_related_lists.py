@@ -257,3 +257,23 @@ def _rehash(build_dir: Path) -> dict:
     manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
     manifest["artifacts"] = describe_artifacts(build_dir)
     return manifest
+
+
+def test_near_duplicates_found_per_list_or_for_all_pairs_give_the_same_lists(
+    duplicated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Full builds find every near-duplicate pair at once, incremental ones per list."""
+    import scipy.sparse as sp
+
+    import index.related as related
+    from index.catalog import load_catalog
+    from index.store import current_build_dir
+
+    build_dir = current_build_dir(duplicated.parent / "index")
+    records = load_catalog(build_dir)
+    matrix = sp.load_npz(build_dir / "tfidf.npz")
+    monkeypatch.setattr(related, "PAIRWISE_FROM", 10**9)
+    per_list = related.compute_related(records, matrix)
+    monkeypatch.setattr(related, "PAIRWISE_FROM", 0)
+    all_pairs = related.compute_related(records, matrix)
+    assert (per_list.neighbours == all_pairs.neighbours).all()
