@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from search import Searcher
+from search.searcher import Boosts
 
 from .admin import admin
 from .config import check_settings, defaults, from_environment, zero_results_path
@@ -42,6 +43,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         time_limit=float(app.config["SEARCH_TIME_LIMIT"]),
         max_results_window=int(app.config["MAX_RESULTS_WINDOW"]),
         cache_entries=int(app.config["ANSWER_CACHE_ENTRIES"]),
+        boosts=Boosts(
+            featured=float(app.config["BOOST_FEATURED"]),
+            trending=float(app.config["BOOST_TRENDING"]),
+            freshness=float(app.config["BOOST_FRESHNESS"]),
+            half_life_days=float(app.config["FRESHNESS_HALF_LIFE_DAYS"]),
+        ),
     )
     app.extensions["postsearch.zero_results"] = ZeroResultLog(zero_results_path(app.config))
     register_error_handlers(app)

@@ -37,6 +37,12 @@ SETTINGS: dict[str, Setting] = {
     "ANSWER_CACHE_ENTRIES": Setting(
         4096, "Answers each worker keeps per build (search, suggest, related); 0: no cache."
     ),
+    "BOOST_FEATURED": Setting(0.0, "Featured posts score ×(1 + this); 0: off (the default)."),
+    "BOOST_TRENDING": Setting(0.0, "Trending posts score ×(1 + this); 0: off (the default)."),
+    "BOOST_FRESHNESS": Setting(
+        0.0, "Scores ×(1 + this × 0.5^(age / FRESHNESS_HALF_LIFE_DAYS)); 0: off (the default)."
+    ),
+    "FRESHNESS_HALF_LIFE_DAYS": Setting(365.0, "Age at which the freshness boost halves."),
     "MAX_RESULTS_WINDOW": Setting(1000, "Deepest result reachable by paging (page × per_page)."),
     "ZERO_RESULTS_LOG": Setting(
         "",
@@ -120,6 +126,11 @@ def check_settings(values: Mapping[str, Any]) -> None:
     ):
         if int(values[default]) > int(values[maximum]):
             raise ValueError(f"{default} must not exceed {maximum}")
+    for name in ("BOOST_FEATURED", "BOOST_TRENDING", "BOOST_FRESHNESS"):
+        if not 0 <= float(values[name]) <= 100:
+            raise ValueError(f"{name} must be between 0 and 100")
+    if float(values["FRESHNESS_HALF_LIFE_DAYS"]) <= 0:
+        raise ValueError("FRESHNESS_HALF_LIFE_DAYS must be more than 0")
 
 
 def check_permalink(template: str) -> None:

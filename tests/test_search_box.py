@@ -403,3 +403,15 @@ def test_the_cache_is_bounded_and_can_be_turned_off() -> None:
     off.get_or_compute("x", lambda: calls.append(1))
     off.get_or_compute("x", lambda: calls.append(1))
     assert len(off) == 0 and calls == [1, 1]
+
+
+def test_boosts_are_settings_checked_at_startup(sample_build: Path) -> None:
+    app = create_app({"TESTING": True, "INDEX_DIR": str(sample_build), "BOOST_FEATURED": 2.5})
+    try:
+        assert app.extensions["postsearch.searcher"].boosts.featured == 2.5
+    finally:
+        app.extensions["postsearch.searcher"].close()
+    with pytest.raises(ValueError, match="BOOST_TRENDING"):
+        create_app({"INDEX_DIR": str(sample_build), "BOOST_TRENDING": -1})
+    with pytest.raises(ValueError, match="FRESHNESS_HALF_LIFE_DAYS"):
+        create_app({"INDEX_DIR": str(sample_build), "FRESHNESS_HALF_LIFE_DAYS": 0})
