@@ -14,10 +14,13 @@ full build exceed `FULL_REBUILD_SHARE` of the corpus (bounding score drift).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,6 +50,8 @@ FULLTEXT_DIR = "fulltext"
 # build is full: related lists that no change touched keep scores computed with the
 # older IDF, and Whoosh keeps counting deleted documents until segments merge.
 FULL_REBUILD_SHARE = 0.10
+# From this many files to parse, posts are parsed in one process per core.
+PARALLEL_PARSE_FROM = 500
 
 
 class Progress(Protocol):
@@ -263,27 +268,54 @@ def _build_full(
 def parse_files(
     posts_dir: Path, names: Sequence[str], progress: Progress
 ) -> tuple[list[Post], list[PostParseError], dict[str, FileState]]:
-    """Parse the named files; broken ones become errors. Each file is read once."""
+    """Parse the named files; broken ones become errors. Each file is read once.
+
+    From PARALLEL_PARSE_FROM files on, one process per core parses (Markdown, YAML
+    and language detection are pure Python: ~2.5 ms a post on one core); results come
+    back in the order of `names`, so the build is the same either way.
+    """
     progress.stage("parse", len(names))
     posts: list[Post] = []
     skipped: list[PostParseError] = []
     states: dict[str, FileState] = {}
-    for name in names:
-        path = posts_dir / name
-        try:
-            post = parse_post(path, posts_dir)
-        except PostParseError as error:
-            skipped.append(error)
-            try:
-                states[name] = FileState.of(path)
-            except OSError:
-                pass
+    jobs = [(posts_dir, name) for name in names]
+    cores = min(4, os.cpu_count() or 1)
+    with ExitStack() as stack:
+        if cores > 1 and len(names) >= PARALLEL_PARSE_FROM:
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=cores))
+            results = pool.map(_parse_one, jobs, chunksize=32)
         else:
-            posts.append(post)
-            stat = path.stat()
-            states[name] = FileState(stat.st_size, stat.st_mtime_ns, post.content_hash)
-        progress.advance()
+            results = map(_parse_one, jobs)
+        for name, post, error, state in results:
+            if post is not None:
+                posts.append(post)
+            elif error is not None:
+                skipped.append(PostParseError(*error))
+            if state is not None:
+                states[name] = state
+            progress.advance()
     return posts, skipped, states
+
+
+def _parse_one(
+    job: tuple[Path, str],
+) -> tuple[str, Post | None, tuple[str, str] | None, FileState | None]:
+    """(name, post or None, (path, reason) when broken, file state) of one file.
+
+    Errors travel as plain tuples: exceptions do not survive the trip between processes.
+    """
+    posts_dir, name = job
+    path = posts_dir / name
+    try:
+        post = parse_post(path, posts_dir)
+    except PostParseError as error:
+        try:
+            state = FileState.of(path)
+        except OSError:
+            state = None
+        return name, None, (error.path, error.reason), state
+    stat = path.stat()
+    return name, post, None, FileState(stat.st_size, stat.st_mtime_ns, post.content_hash)
 
 
 def files_table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import resource
@@ -296,3 +297,29 @@ def test_alias_conflicts_are_reported_and_resolved_predictably(tmp_path: Path) -
         with pytest.raises(PostMoved) as later:  # the scheduled post's alias does not hide it
             searcher.post("later")
         assert later.value.slug == "d"
+
+
+def test_parallel_parsing_builds_the_same_catalog_and_reports_the_same_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many files are parsed in one process per core; the result must not change."""
+    from index.catalog import load_catalog
+
+    build_module = importlib.import_module("index.build")  # `index.build` is also a function
+
+    posts = tmp_path / "posts"
+    for i in range(30):
+        write_post(
+            posts, f"{i:02d}-post.md", {"title": f"Post {i}", "tags": [f"t{i % 3}"]}, "Body."
+        )
+    (posts / "broken.md").write_bytes(b"---\ntitle: [unclosed\n---\nbody")
+    monkeypatch.setattr(build_module, "PARALLEL_PARSE_FROM", 10**9)
+    serial = build(posts, tmp_path / "serial")
+    monkeypatch.setattr(build_module, "PARALLEL_PARSE_FROM", 2)
+    parallel = build(posts, tmp_path / "parallel")
+    assert load_catalog(parallel.build_dir) == load_catalog(serial.build_dir)
+    assert (
+        [(e.path, e.reason) for e in parallel.skipped]
+        == [(e.path, e.reason) for e in serial.skipped]
+        != []
+    )
