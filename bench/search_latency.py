@@ -55,8 +55,9 @@ PREFIXES = ["s", "se", "sec", "acc", "user re", "cloud mig", "api auth", "jav", 
 
 
 def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of the values fall (0 for no values)."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
 def measure(blog: str, repeat: int) -> dict[str, float]:

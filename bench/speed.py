@@ -47,6 +47,7 @@ from urllib.parse import quote, urlencode
 import numpy as np
 
 from bench.corpus import SOURCES, write_corpus
+from bench.search_latency import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
@@ -279,11 +280,6 @@ def peer_whoosh(posts, work: Path) -> Callable[[str], object]:
         return [hit["slug"] for hit in searcher.search(parser.parse(q), limit=10)]
 
     return search
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
 def measure_latency(posts, index_dir: Path, traffic: list[str], peers: list[str]) -> dict:

@@ -18,14 +18,14 @@ from whoosh.support.charset import accent_map
 
 from .schema import STOP_WORDS, TOKEN_PATTERN, cached_stem
 
-_TOKEN = re.compile(TOKEN_PATTERN)
+TOKEN = re.compile(TOKEN_PATTERN)
 FOREIGN_PREFIX = "~"
 ENGLISH = "en"
 
 
 def words(text: str) -> list[str]:
     """The words of a text: tokenised, lowercased and accent-folded."""
-    found = _TOKEN.findall(text.lower())
+    found = TOKEN.findall(text.lower())
     return [w if w.isascii() else w.translate(accent_map) for w in found]
 
 

@@ -16,9 +16,6 @@ from functools import lru_cache
 
 from whoosh.analysis import Analyzer
 
-from index.schema import TOKEN_PATTERN
-
-_WORD = re.compile(TOKEN_PATTERN)
 _NON_ASCII_WORD = re.compile(r"[^\W_]*[^\x00-\x7f][^\W_]*")
 _SEPARATOR = " … "
 _LEAD_CHARS = 200

@@ -19,14 +19,12 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from index.analysis import words
-from index.schema import TOKEN_PATTERN
+from index.analysis import TOKEN, words
 
 if TYPE_CHECKING:
     from .loaded import LoadedBuild
     from .query import ParsedQuery
 
-_WORD = re.compile(TOKEN_PATTERN)
 
 # A word this much more frequent than what was typed is "clearly better".
 CLEARLY_BETTER = 20
@@ -125,7 +123,7 @@ def corrected_text(text: str, corrections: dict[str, str]) -> str:
         found = words(match.group(0))
         return corrections.get(found[0], match.group(0)) if len(found) == 1 else match.group(0)
 
-    return _WORD.sub(swap, text)
+    return TOKEN.sub(swap, text)
 
 
 def _speller(loaded: LoadedBuild) -> Speller:
