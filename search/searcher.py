@@ -242,11 +242,16 @@ class Searcher:
             scores = self._boosted(loaded, scores, now)
         ranked = _top_rows(loaded, rows, scores, request.sort, request.page * request.per_page)
         start = (request.page - 1) * request.per_page
-        terms = parsed.positive_words
+        words = parsed.positive_words
         if parsed.prefix:
-            terms += tuple(loaded.ranking.completions(parsed.prefix))
+            words += tuple(loaded.ranking.completions(parsed.prefix))
+        # What to highlight, once per page for each kind of post (not once per hit).
+        marks = {}
+        for english in (True, False):
+            terms = highlight_terms(words, english)
+            marks[english] = (terms, loaded.ranking.forms(frozenset(terms), english))
         page.hits = [
-            self._hit(loaded, int(row), terms, float(scores[row]) if scores is not None else 0.0)
+            self._hit(loaded, int(row), marks, float(scores[row]) if scores is not None else 0.0)
             for row in ranked[start:]
         ]
         return page
@@ -281,12 +286,17 @@ class Searcher:
             factor = factor * (1.0 + boosts.freshness * fresh)
         return (scores * factor).astype(np.float32)
 
-    def _hit(self, loaded: LoadedBuild, row: int, words: tuple[str, ...], score: float) -> Hit:
+    def _hit(
+        self,
+        loaded: LoadedBuild,
+        row: int,
+        marks: dict[bool, tuple[set[str], frozenset[str]]],
+        score: float,
+    ) -> Hit:
         post = loaded.posts[row]
         english = post["lang"] == "en"
         highlighter = loaded.highlighters["en" if english else "other"]
-        terms = highlight_terms(words, english)
-        forms = loaded.ranking.forms(frozenset(terms), english)
+        terms, forms = marks[english]
         docnum = loaded.docnum_of(row)
         content = (
             "" if docnum is None else loaded.searcher().stored_fields(docnum).get("content", "")
