@@ -224,11 +224,18 @@ def test_sort_newest(shelf: Searcher) -> None:
 
 
 def test_boosts_are_off_by_default_and_reorder_when_set(shelf: Searcher) -> None:
-    plain = slugs(shelf.search(SearchRequest(q="kettle")))
+    plain = shelf.search(SearchRequest(q="kettle"))
     with Searcher(shelf.index_dir, boosts=Boosts(featured=50)) as boosted:
-        first = slugs(boosted.search(SearchRequest(q="kettle")))
-    assert plain[0] != "kettlebell" and first[0] in {"kettle", "kettlebell"}
-    assert set(first) == set(plain)
+        lifted = boosted.search(SearchRequest(q="kettle"))
+    assert slugs(plain)[0] != "kettlebell" and slugs(lifted)[0] in {"kettle", "kettlebell"}
+    assert set(slugs(lifted)) == set(slugs(plain))
+    # Only the featured post's score is multiplied, by exactly 1 + 50.
+    before = {hit.slug: hit.score for hit in plain.hits}
+    after = {hit.slug: hit.score for hit in lifted.hits}
+    assert after["kettle"] == pytest.approx(before["kettle"] * 51, rel=1e-3)
+    assert {s: after[s] for s in after if s != "kettle"} == {
+        s: before[s] for s in before if s != "kettle"
+    }
 
 
 # --- snippets -------------------------------------------------------------------------
