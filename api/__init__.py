@@ -20,6 +20,7 @@ from .metrics import install_metrics
 from .openapi import openapi_bp
 from .pages import pages
 from .related_routes import related_bp
+from .responses import install_response_cache
 from .routes import bp
 from .zero_results import ZeroResultLog
 
@@ -54,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     install_metrics(app)
     install_http_conventions(app)
+    install_response_cache(app)
     install_rate_limits(app)
     app.register_blueprint(bp)
     app.register_blueprint(related_bp)

@@ -37,6 +37,9 @@ SETTINGS: dict[str, Setting] = {
     "ANSWER_CACHE_ENTRIES": Setting(
         4096, "Answers each worker keeps per build (search, suggest, related); 0: no cache."
     ),
+    "RESPONSE_CACHE_MB": Setting(
+        32.0, "Megabytes of encoded GET answers each worker keeps (per URL and ETag); 0: none."
+    ),
     "BOOST_FEATURED": Setting(0.0, "Featured posts score ×(1 + this); 0: off (the default)."),
     "BOOST_TRENDING": Setting(0.0, "Trending posts score ×(1 + this); 0: off (the default)."),
     "BOOST_FRESHNESS": Setting(

@@ -14,6 +14,7 @@ from search.drafts import Draft, draft_related
 from search.errors import InvalidParameter
 
 from .params import int_param
+from .responses import cached_answer, encode, json_response
 from .routes import public_url, searcher
 
 related_bp = Blueprint("related", __name__)
@@ -31,7 +32,11 @@ def related(ref: str) -> Any:
     """The related posts of a post, each with its score parts and reasons."""
     config = current_app.config
     limit = int_param("limit", config["DEFAULT_RELATED_LIMIT"], config["MAX_RELATED_LIMIT"])
-    return _page_json(searcher().related(ref, limit).to_dict())
+
+    def answer() -> tuple[bytes, None]:
+        return encode(_with_urls(searcher().related(ref, limit).to_dict())), None
+
+    return json_response(cached_answer(answer)[0])
 
 
 @related_bp.post("/api/related")
@@ -54,13 +59,13 @@ def related_to_draft() -> Any:
         raise InvalidParameter("title", "a draft needs a title, a body, categories or tags")
     loaded = searcher().current()
     page = draft_related(loaded, draft, limit, dt.datetime.now(dt.UTC))
-    return _page_json(page.to_dict())
+    return jsonify(_with_urls(page.to_dict()))
 
 
-def _page_json(page: dict[str, Any]) -> Any:
+def _with_urls(page: dict[str, Any]) -> dict[str, Any]:
     for result in page["results"]:
         result["url"] = public_url(result)
-    return jsonify(page)
+    return page
 
 
 def _json_object() -> dict[str, Any]:

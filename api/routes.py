@@ -21,6 +21,7 @@ from .params import (
     list_param,
     text_param,
 )
+from .responses import cached_answer, encode, json_response
 
 bp = Blueprint("api", __name__)
 # Collapses "//" left by empty date parts, but not the one after "https:".
@@ -43,8 +44,17 @@ def public_url(post: dict[str, Any]) -> str:
 @bp.get("/api/search")
 def search() -> Any:
     """Full-text search; an empty `q` lists visible posts newest first."""
+    request = _search_request()
+    body, zero_result_query = cached_answer(lambda: _search_answer(request))
+    if zero_result_query:
+        current_app.extensions["postsearch.zero_results"].record(zero_result_query)
+    return json_response(body)
+
+
+def _search_request() -> SearchRequest:
+    """The search the URL asks for. Raises InvalidParameter (400) on a bad value."""
     config = current_app.config
-    request = SearchRequest(
+    return SearchRequest(
         q=text_param("q"),
         page=int_param("page", 1),
         per_page=int_param("per_page", config["DEFAULT_PER_PAGE"], config["MAX_PER_PAGE"]),
@@ -60,13 +70,16 @@ def search() -> Any:
         prefix=bool(bool_param("prefix")),
         correct=bool_param("correct") is not False,
     )
+
+
+def _search_answer(request: SearchRequest) -> tuple[bytes, str | None]:
+    """The encoded page, and the query when it is a zero-result search worth reporting."""
     found = searcher().search(request)
-    if found.total == 0 and found.query and _unfiltered(request):
-        current_app.extensions["postsearch.zero_results"].record(found.query)
     page = found.to_dict()
     for result in page["results"]:
         result["url"] = public_url(result)
-    return jsonify(page)
+    zero = found.total == 0 and bool(found.query) and _unfiltered(request)
+    return encode(page), found.query if zero else None
 
 
 def _unfiltered(request: SearchRequest) -> bool:
@@ -119,12 +132,14 @@ def home() -> Any:
 def suggest() -> Any:
     """Completions of the last word typed and posts whose titles match, for a search box."""
     config = current_app.config
-    found = searcher().suggest(
-        text_param("q"),
-        limit=int_param("limit", 8, config["MAX_SUGGESTIONS"]),
-        titles=int_param("posts", 5, config["MAX_SUGGESTIONS"]),
-    )
-    page = found.to_dict()
-    for post in page["posts"]:
-        post["url"] = public_url(post)
-    return jsonify(page)
+    q = text_param("q")
+    limit = int_param("limit", 8, config["MAX_SUGGESTIONS"])
+    titles = int_param("posts", 5, config["MAX_SUGGESTIONS"])
+
+    def answer() -> tuple[bytes, None]:
+        page = searcher().suggest(q, limit=limit, titles=titles).to_dict()
+        for post in page["posts"]:
+            post["url"] = public_url(post)
+        return encode(page), None
+
+    return json_response(cached_answer(answer)[0])

@@ -5,7 +5,8 @@ view of a post), and a build never changes once published, so an answer computed
 is right until the next build is opened or a scheduled post goes live. The cache lives
 on the `LoadedBuild`, so a new build starts empty; keys include how many scheduled
 posts are visible, so a post whose date comes is never hidden by a cached answer.
-Bounded by entry count; thread-safe.
+Bounded by entry count, and optionally by total size (the HTTP layer keeps encoded
+answers, whose sizes vary 100-fold); thread-safe.
 """
 
 from __future__ import annotations
@@ -19,10 +20,19 @@ DEFAULT_ENTRIES = 4096
 
 
 class AnswerCache:
-    """Least-recently-used answers, at most `entries` of them."""
+    """Least-recently-used answers: at most `entries` of them, and at most `max_size` in
+    total as measured by `size_of` when both are given."""
 
-    def __init__(self, entries: int = DEFAULT_ENTRIES) -> None:
+    def __init__(
+        self,
+        entries: int = DEFAULT_ENTRIES,
+        max_size: int | None = None,
+        size_of: Callable[[Any], int] | None = None,
+    ) -> None:
         self.entries = entries
+        self.max_size = max_size
+        self._size_of = size_of
+        self.size = 0
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -44,10 +54,21 @@ class AnswerCache:
                 self.hits += 1
                 return self._items[key]
         value = compute()
+        size = self._measure(value)
+        if self.max_size is not None and size > self.max_size:
+            return value  # larger than the whole cache: answered, not kept
         with self._lock:
             self.misses += 1
+            if key in self._items:
+                self.size -= self._measure(self._items[key])
             self._items[key] = value
             self._items.move_to_end(key)
-            while len(self._items) > self.entries:
-                self._items.popitem(last=False)
+            self.size += size
+            while len(self._items) > self.entries or (
+                self.max_size is not None and self.size > self.max_size
+            ):
+                self.size -= self._measure(self._items.popitem(last=False)[1])
         return value
+
+    def _measure(self, value: Any) -> int:
+        return self._size_of(value) if self._size_of else 0

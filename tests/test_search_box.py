@@ -412,6 +412,63 @@ def test_the_cache_is_bounded_and_can_be_turned_off() -> None:
     assert len(off) == 0 and calls == [1, 1]
 
 
+def test_the_cache_is_bounded_by_size_too() -> None:
+    cache = AnswerCache(entries=100, max_size=10, size_of=len)
+    for key in ["aaaa", "bbbb", "cccc"]:
+        cache.get_or_compute(key, lambda key=key: key)
+    assert len(cache) == 2 and cache.size == 8
+    assert cache.get_or_compute("huge", lambda: "x" * 11) == "x" * 11
+    assert cache.size == 8
+
+
+def test_repeated_urls_are_answered_with_the_same_bytes_until_the_build_changes(
+    tmp_path: Path,
+) -> None:
+    posts = tmp_path / "posts"
+    write_post(posts, "a.md", {"title": "Alpha kettle", "date": "2020-01-01"}, "kettle")
+    build(posts, tmp_path / "index")
+    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")})
+    client = app.test_client()
+    responses: AnswerCache = app.extensions["postsearch.responses"]
+    try:
+        urls = ["/api/search?q=kettle", "/api/suggest?q=ket", "/api/posts/alpha-kettle/related"]
+        first = [client.get(url) for url in urls]
+        again = [client.get(url) for url in urls]
+        assert [r.status_code for r in first + again] == [200] * 6
+        assert [r.data for r in again] == [r.data for r in first]
+        assert responses.misses == 3 and responses.hits == 3
+        assert client.get("/api/search?q=kettle&page=x").status_code == 400  # never kept
+        assert len(responses) == 3
+        write_post(posts, "b.md", {"title": "Beta kettle", "date": "2020-02-01"}, "kettle")
+        build(posts, tmp_path / "index")
+        fresh = client.get("/api/search?q=kettle").get_json()
+        assert fresh["total"] == 2 and responses.misses == 4
+    finally:
+        app.extensions["postsearch.searcher"].close()
+
+
+def test_a_cached_zero_result_search_is_still_counted(sample_build: Path, tmp_path: Path) -> None:
+    app = create_app({"TESTING": True, "INDEX_DIR": str(sample_build), "ZERO_RESULTS_LOG": "off"})
+    client = app.test_client()
+    try:
+        for _ in range(3):
+            client.get("/api/search", query_string={"q": "quantum knitting"})
+        assert app.extensions["postsearch.responses"].hits == 2
+        assert app.extensions["postsearch.zero_results"].counts == {"quantum knitting": 3}
+    finally:
+        app.extensions["postsearch.searcher"].close()
+
+
+def test_response_cache_can_be_turned_off(sample_build: Path) -> None:
+    app = create_app({"TESTING": True, "INDEX_DIR": str(sample_build), "RESPONSE_CACHE_MB": 0})
+    client = app.test_client()
+    try:
+        assert client.get("/api/search?q=bread").data == client.get("/api/search?q=bread").data
+        assert len(app.extensions["postsearch.responses"]) == 0
+    finally:
+        app.extensions["postsearch.searcher"].close()
+
+
 def test_boosts_are_settings_checked_at_startup(sample_build: Path) -> None:
     app = create_app({"TESTING": True, "INDEX_DIR": str(sample_build), "BOOST_FEATURED": 2.5})
     try:
