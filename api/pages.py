@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
-from index.pages import load_pages
 from search.errors import PostNotFound
 
 pages = Blueprint("pages", __name__)
@@ -36,9 +35,10 @@ def post_page(ref: str) -> Any:
     try:
         record = searcher.post(ref)
         loaded = searcher.current()
-        body = loaded.memo("pages", lambda build: load_pages(build.build_dir)).get(record["slug"])
-        if body is None:  # the build changed between the two look-ups, or predates pages
+        row = loaded.row_of.get(record["slug"])
+        if row is None:  # the build changed between the two look-ups
             raise PostNotFound(ref)
+        body = loaded.pages.get(row)
     except PostNotFound:
         guess = ref.rsplit("/", 1)[-1].replace("-", " ")[:100]
         html = render_template("not_found.html", ref=ref, guess=guess)

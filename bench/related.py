@@ -18,12 +18,10 @@ every post with a truth list is scored on the top 10 of each system:
     hugo        Hugo's related content: sum of the weights of shared labels, tags and
                 keywords 100, categories 80; ties by date, newest first
     tfidf       cosine of the build's `tfidf.npz` rows alone
-    whoosh_mlt  Whoosh "more like this" on the build's full-text index. The stored field
-                `content` holds the body but is STORED only (no analyzer, not indexed), so
-                `hit.more_like_this("content")` raises; the run then falls back to
-                `searcher.more_like(docnum, "body", text=content)` (`body_intl` for posts
-                not in English; title + excerpt when the body is empty). The footer says
-                which one was used.
+    whoosh_mlt  Whoosh "more like this" (`searcher.more_like(docnum, "body", text=...)`)
+                over a plain Whoosh index of the build's body texts (title and excerpt when
+                the body is empty), built here with the English analyzer: the service's
+                own Whoosh index holds no bodies.
 
 Baselines drop candidates that share nothing (score 0), so their lists may be shorter
 than 10 (ours are filled with labelled recent posts, as the endpoint serves them); ties go
@@ -55,11 +53,14 @@ import numpy as np
 import scipy.sparse as sp
 import yaml
 from whoosh import index as whoosh_index
+from whoosh.fields import ID, TEXT, Schema
 from whoosh.query import Term
 
 from index import build
+from index.blobs import TEXTS, BlobStore
 from index.catalog import load_catalog
 from index.related import RelatedSettings, label_informativeness, taxonomy_weight
+from index.schema import english_analyzer
 from search import PostMoved, PostNotFound, Searcher
 
 PIN_FIELDS = ("related", "related_posts", "relatedPosts")
@@ -253,27 +254,37 @@ def tfidf_ranker(corpus: Corpus, build_dir: Path) -> Ranker:
     return lambda row: corpus.top(row, (matrix[row] @ matrix_t).toarray())
 
 
-def whoosh_ranker(searcher: Any, corpus: Corpus, used: list[str]) -> Ranker:
-    """Whoosh more-like-this; records in `used` which call produced the lists."""
+def plain_whoosh_index(corpus: Corpus, texts: list[str], out_dir: Path) -> Any:
+    """A Whoosh index of every post's body text, for the more-like-this baseline."""
+    out_dir.mkdir()
+    schema = Schema(slug=ID(stored=True, unique=True), body=TEXT(analyzer=english_analyzer()))
+    fulltext = whoosh_index.create_in(str(out_dir), schema)
+    with fulltext.writer(limitmb=256) as writer:
+        for record, text in zip(corpus.records, texts, strict=True):
+            writer.add_document(slug=record["slug"], body=text)
+    return fulltext
+
+
+def body_texts(build_dir: Path, corpus: Corpus) -> list[str]:
+    """Each post's body text from the build (title and excerpt when the body is empty)."""
+    store = BlobStore(build_dir, TEXTS)
+    try:
+        return [
+            store.get(row) or f"{record['title']}\n{record['excerpt']}"
+            for row, record in enumerate(corpus.records)
+        ]
+    finally:
+        store.close()
+
+
+def whoosh_ranker(searcher: Any, corpus: Corpus, texts: list[str]) -> Ranker:
+    """Whoosh more-like-this over the body field."""
 
     def rank(row: int) -> list[int]:
         hits = searcher.search(Term("slug", corpus.slugs[row]), limit=1)
         if not hits:
             return []
-        hit = hits[0]
-        if not used or used[0] == "content":
-            try:
-                similar = hit.more_like_this("content", top=TOP)
-                used[:] = ["content"]
-                return [corpus.row_of_slug[h["slug"]] for h in similar]
-            except Exception:  # Whoosh raises a bare Exception for a STORED field
-                if used:
-                    raise
-                used[:] = ["fallback"]
-        record = corpus.records[row]
-        field = "body" if record["lang"] == "en" else "body_intl"
-        text = hit.get("content") or f"{record['title']}\n{record['excerpt']}"
-        similar = searcher.more_like(hit.docnum, field, text=text, top=TOP)
+        similar = searcher.more_like(hits[0].docnum, "body", text=texts[row], top=TOP)
         return [corpus.row_of_slug[h["slug"]] for h in similar]
 
     return rank
@@ -340,8 +351,8 @@ def run(posts: Path, truth_file: Path, strip: Sequence[str], seed: int) -> dict[
         manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
         corpus = Corpus(build_dir)
         settings = RelatedSettings(**manifest["settings"]["related"])
-        used: list[str] = []
-        fulltext = whoosh_index.open_dir(str(build_dir / "fulltext"))
+        texts = body_texts(build_dir, corpus)
+        fulltext = plain_whoosh_index(corpus, texts, Path(tmp) / "whoosh")
         with Searcher(index_dir) as ours, fulltext.searcher() as whoosh:
             rankers = {
                 "postsearch": postsearch_ranker(ours, corpus),
@@ -350,7 +361,7 @@ def run(posts: Path, truth_file: Path, strip: Sequence[str], seed: int) -> dict[
                 "jaccard": jaccard_ranker(corpus),
                 "hugo": hugo_ranker(corpus),
                 "tfidf": tfidf_ranker(corpus, build_dir),
-                "whoosh_mlt": whoosh_ranker(whoosh, corpus, used),
+                "whoosh_mlt": whoosh_ranker(whoosh, corpus, texts),
             }
             try:
                 results, seconds, counts = judge(rankers, corpus, truth)
@@ -371,10 +382,6 @@ def run(posts: Path, truth_file: Path, strip: Sequence[str], seed: int) -> dict[
         "related_s_per_1k": related_s / result.indexed * 1000,
         "informativeness": label_informativeness(corpus.records),
         "taxonomy_weight": taxonomy_weight(corpus.records, settings),
-        "whoosh": {
-            "content": 'hit.more_like_this("content")',
-            "fallback": 'searcher.more_like(docnum, "body"/"body_intl", text=content)',
-        }.get(used[0] if used else "", "not run"),
     }
 
 
@@ -397,8 +404,7 @@ def print_table(report: dict[str, Any]) -> None:
         f"(pin fields stripped from {report['stripped']} of "
         f"{report['stripped'] + report['unchanged']} posts; {report['indexed']} of "
         f"{report['files']} files indexed in {report['build_s']:.1f}s; related precompute "
-        f"{report['related_s']:.3f}s = {report['related_s_per_1k']:.3f}s per 1k posts; "
-        f"whoosh_mlt used {report['whoosh']})"
+        f"{report['related_s']:.3f}s = {report['related_s_per_1k']:.3f}s per 1k posts)"
     )
     print(
         f"(label informativeness {report['informativeness']:.3f}, so the taxonomy weight is "

@@ -31,7 +31,7 @@ from .errors import NothingToBuild, PostParseError, PostsSkipped
 from .fulltext import build_fulltext
 from .lexical import RankingSettings, count_words, weigh
 from .manifest import read_manifest, verify_build, write_manifest
-from .pages import write_pages
+from .pages import write_post_stores
 from .pins import resolve_pins
 from .posts import Post, find_post_files, parse_post
 from .related import RelatedSettings, compute_related
@@ -251,7 +251,7 @@ def _build_full(
                 corpus.records, model.matrix, options.related, progress.advance, pins=pins
             ).save(tmp_dir)
         with _timed(timings, "pages"):
-            write_pages(tmp_dir, corpus.records, indexed)
+            write_post_stores(tmp_dir, corpus.records, indexed)
         extra = {
             "mode": "full",
             "drift": {"changed_since_full": 0},
@@ -443,7 +443,7 @@ def settings_of(options: BuildOptions) -> dict[str, Any]:
         "related": related,
         "ranking": options.ranking.as_dict(),
         "fulltext_dir": FULLTEXT_DIR,
-        "format": 7,  # 7: pages.jsonl (older builds have none to carry over)
+        "format": 8,  # 8: bodies in the texts and pages stores, not in Whoosh
     }
 
 

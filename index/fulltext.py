@@ -2,7 +2,8 @@
 
 The index is written as about `SEGMENTS` segments of at least `MIN_SEGMENT_DOCS` posts.
 Whoosh scores nothing here (ranking is the BM25F matrix of lexical.py); it answers
-phrase queries and holds the text snippets are cut from. So an incremental update only
+phrase queries over the short fields (bodies are checked in the `texts` store, see
+search/phrases.py). So an incremental update only
 marks changed posts deleted and appends them in a small new segment: its statistics no
 longer matter, and rewriting a 2,500-post segment to drop one deleted document cost
 20 s at 10k posts. Deleted documents are dropped when Whoosh merges small segments, and

@@ -37,7 +37,7 @@ from .changes import Changes
 from .errors import NothingToBuild
 from .fulltext import update_fulltext
 from .lexical import WordCounts, count_words, reorder, stack_word_counts, weigh
-from .pages import write_pages
+from .pages import write_post_stores
 from .pins import PinTable, resolve_pins
 from .posts import Post
 from .related import PairScorer, RelatedLists, compute_related
@@ -123,7 +123,7 @@ def build_incrementally(
             )
             lists.save(tmp_dir)
         with _timed(timings, "pages"):
-            write_pages(tmp_dir, records, new_posts, previous_dir=current)
+            write_post_stores(tmp_dir, records, new_posts, current, old_row)
         extra = {
             "mode": "incremental",
             "unresolved_pins": pins.unresolved,

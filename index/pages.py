@@ -1,89 +1,70 @@
-"""`pages.json`: each indexed post's body as sanitised HTML, for the post pages.
+"""The post pages' bodies and the posts' plain texts, stored per catalog row.
 
 The post page (`/posts/<slug>`) is served from the build alone, never from the posts
-folder: the folder may be edited, half-synced or gone while a build is served. The
-Markdown is rendered with the same parser the index reads (template code stripped
-first) and then cleaned with nh3 (the Ammonia sanitiser): raw HTML in a post is
-allowed through only as a safe subset, so a post can never run script on our pages.
+folder: the folder may be edited, half-synced or gone while a build is served. Each
+post's body was rendered and sanitised when it was parsed (`Post.body_html`); the
+build keeps it in the `pages` store. The `texts` store keeps each post's plain body
+text, which snippets are cut from and phrases are checked against (Whoosh no longer
+stores or indexes bodies: analysing them was half of a full build).
 
-One entry per post (`path`, `slug`, `html`) in catalog order: an incremental build
-copies the entries of unchanged posts by file path and renders only changed ones.
+An incremental build copies the entries of unchanged posts as bytes and writes only
+changed ones.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import nh3
-from markdown_it import MarkdownIt
-
+from .blobs import PAGES, TEXTS, BlobStore, write_blobs
 from .posts import Post
-from .text import strip_template_code
-
-PAGES_FILE = "pages.json"
-
-_markdown = (
-    MarkdownIt("commonmark", {"html": True, "maxNesting": 100})
-    .enable("table")
-    .enable("strikethrough")
-)
-# Ammonia's defaults (no script, style, iframe, form, event handler or javascript: URL)
-# minus what would let a post restyle or overlay our page; `class` only on code, where
-# highlighters look for `language-*`.
-_TAGS = set(nh3.ALLOWED_TAGS) - {"map", "area"}
-_ATTRIBUTES = {
-    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
-    "code": {"class"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "a": {"href", "title"},
-}
+from .sanitise import sanitise_html
+from .text import render_markdown
 
 
 def render_body(markdown: str) -> str:
     """Render a post's Markdown to HTML that is safe to insert into our pages."""
-    html = _markdown.render(strip_template_code(markdown))
-    return nh3.clean(
-        html,
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
+    return sanitise_html(render_markdown(markdown, html=True).html)
 
 
-def write_pages(
+def write_post_stores(
     out_dir: Path,
     records: Sequence[dict[str, Any]],
     fresh: Iterable[Post],
     previous_dir: Path | None = None,
+    previous_rows: Mapping[str, int] | None = None,
 ) -> None:
-    """Write `pages.json` for `records`: render the `fresh` posts, copy the rest.
+    """Write the `pages` and `texts` stores for `records` (catalog order).
 
-    Posts not in `fresh` are copied from `previous_dir`'s pages. Raises KeyError when
-    such a post has no page there (the caller then builds from scratch).
+    Posts in `fresh` are written from the post; the others are copied from
+    `previous_dir`'s stores, at their row there (`previous_rows`: file path -> row).
     """
-    rendered = {post.path: render_body(post.body_markdown) for post in fresh}
-    kept = _read_entries(previous_dir) if previous_dir is not None else {}
-    entries = [
-        {"path": r["path"], "slug": r["slug"], "html": rendered[r["path"]]}
-        if r["path"] in rendered
-        else {**kept[r["path"]], "slug": r["slug"]}
-        for r in records
-    ]
-    (out_dir / PAGES_FILE).write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
+    posts = {post.path: post for post in fresh}
+    for name, value in ((PAGES, _html), (TEXTS, _text)):
+        previous = BlobStore(previous_dir, name) if previous_dir is not None else None
+        try:
+            rows = (
+                value(posts[r["path"]])
+                if r["path"] in posts
+                else _copied(previous, previous_rows, r["path"])
+                for r in records
+            )
+            write_blobs(out_dir, name, rows)
+        finally:
+            if previous is not None:
+                previous.close()
 
 
-def load_pages(build_dir: Path) -> dict[str, str]:
-    """Slug -> sanitised body HTML of every post in the build (empty for an older build)."""
-    return {entry["slug"]: entry["html"] for entry in _read_entries(build_dir).values()}
+def _html(post: Post) -> str:
+    return post.body_html
 
 
-def _read_entries(build_dir: Path) -> dict[str, dict[str, Any]]:
-    """File path -> page entry."""
-    path = build_dir / PAGES_FILE
-    if not path.is_file():
-        return {}
-    return {entry["path"]: entry for entry in json.loads(path.read_text(encoding="utf-8"))}
+def _text(post: Post) -> str:
+    return post.body_text
+
+
+def _copied(previous: BlobStore | None, rows: Mapping[str, int] | None, path: str) -> bytes:
+    if previous is None or rows is None:
+        raise KeyError(path)
+    return previous.raw(rows[path])

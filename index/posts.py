@@ -20,6 +20,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from .errors import PostParseError
 from .language import detect_language
+from .sanitise import sanitise_html
 from .text import RenderedText, inline_to_text, render_markdown, repair_text
 from .values import as_bool, as_datetime, as_int, as_list, as_text
 
@@ -78,7 +79,7 @@ class Post:
     lang: str = "en"
     related: tuple[str, ...] = ()  # editor pins, as written: slugs, file names, URLs
     related_exclude: tuple[str, ...] = ()
-    body_markdown: str = field(default="", repr=False)
+    body_html: str = field(default="", repr=False)  # sanitised, for the post page
 
     def hidden_reason(self, now: dt.datetime) -> str | None:
         """Return "draft" or "scheduled" when readers must not see the post at `now`."""
@@ -183,7 +184,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _build_post(meta: dict[str, Any], body: str, filename: str, shown: str, raw: bytes) -> Post:
     file_date, file_slug = _split_filename(filename)
-    rendered = render_markdown(body)
+    rendered = render_markdown(body, html=True)
     body_text = rendered.text
     title = _first_text(meta, "title") or rendered.first_heading
     if not title:
@@ -227,7 +228,7 @@ def _build_post(meta: dict[str, Any], body: str, filename: str, shown: str, raw:
         lang=detect_language(body_text, _first_text(meta, "lang", "language", "locale")),
         related=pin_references(meta, PIN_FIELDS),
         related_exclude=pin_references(meta, EXCLUDE_FIELDS),
-        body_markdown=repair_text(body),
+        body_html=sanitise_html(rendered.html),
     )
 
 

@@ -3,6 +3,11 @@
 English posts go into stemmed fields; posts in other languages into fields that only
 lowercase and fold accents, so "randonnée" is found by "randonnee" and "randonnée"
 and no English stemmer mangles French words. The query side searches both.
+
+Bodies are not in Whoosh: ranking reads the BM25F matrix (lexical.py), snippets and
+body phrases read the `texts` store (pages.py). Analysing every body word through
+Whoosh's pure-Python pipeline was half of a full build; the short fields kept here
+(title, own excerpt, category and tag names) answer phrase queries and facet terms.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from whoosh.analysis import (
     StemFilter,
     StopFilter,
 )
-from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
@@ -28,7 +33,7 @@ from .posts import Post
 # so Markdown emphasis cannot glue itself to a term.
 TOKEN_PATTERN = r"[^\W_]+(?:\.[^\W_]+)*"
 
-ENGLISH_TEXT_FIELDS = ("title", "excerpt", "body", "categories", "labels")
+ENGLISH_TEXT_FIELDS = ("title", "excerpt", "categories", "labels")
 
 # English stop words: pronouns, auxiliaries, articles, prepositions and the pieces
 # our tokenizer cuts contractions into ("don", "t"). Measured on BEIR SciFact train,
@@ -48,7 +53,7 @@ STOP_WORDS = frozenset(
     which while who whom why will with won wouldn y you your yours yourself yourselves
     """.split()
 )
-OTHER_TEXT_FIELDS = ("title_intl", "body_intl")
+OTHER_TEXT_FIELDS = ("title_intl", "excerpt_intl")
 
 
 # functools.lru_cache is thread-safe; Whoosh's own stem cache (lfu_cache) is not, and
@@ -85,12 +90,10 @@ def build_schema() -> Schema:
         slug=ID(stored=True, unique=True),
         title=TEXT(analyzer=english, stored=True),
         excerpt=TEXT(analyzer=english),
-        body=TEXT(analyzer=english),
         categories=TEXT(analyzer=english),
         labels=TEXT(analyzer=english),
         title_intl=TEXT(analyzer=plain, stored=True),
-        body_intl=TEXT(analyzer=plain),
-        content=STORED(),
+        excerpt_intl=TEXT(analyzer=plain),
         category=KEYWORD(**facet),
         tag=KEYWORD(**facet),
         author=KEYWORD(**facet),
@@ -120,7 +123,6 @@ def post_to_document(post: Post) -> dict[str, Any]:
     category_names = [c.name for c in post.categories]
     document: dict[str, Any] = {
         "slug": post.slug,
-        "content": post.body_text,
         "categories": " ".join(category_names),
         "labels": " ".join(post.labels),
         "category": ",".join(facet_key(n) for n in category_names),
@@ -134,9 +136,9 @@ def post_to_document(post: Post) -> dict[str, Any]:
         "published": int(post.date.timestamp()) if post.date else -(2**62),
     }
     if post.lang == "en":
-        document.update(title=post.title, excerpt=own_excerpt(post), body=post.body_text)
+        document.update(title=post.title, excerpt=own_excerpt(post))
     else:
-        document.update(title_intl=post.title, body_intl=f"{post.excerpt}\n\n{post.body_text}")
+        document.update(title_intl=post.title, excerpt_intl=own_excerpt(post))
     if post.date is not None:
         document["date"] = post.date.replace(tzinfo=None)  # Whoosh stores naive UTC
     return document

@@ -133,19 +133,26 @@ def strip_template_code(markdown: str) -> str:
 
 @dataclass(frozen=True)
 class RenderedText:
-    """Plain text of a Markdown document, plus its first heading and first paragraph."""
+    """Plain text of a Markdown document, plus its first heading and first paragraph,
+    and (when asked for) its HTML, not yet sanitised."""
 
     text: str
     first_heading: str | None
     first_paragraph: str | None
+    html: str = ""
 
 
-def render_markdown(markdown: str) -> RenderedText:
-    """Render Markdown with a real parser and return its readable plain text."""
+def render_markdown(markdown: str, html: bool = False) -> RenderedText:
+    """Render Markdown with a real parser and return its readable plain text.
+
+    With `html`, the HTML is rendered from the same parse: the post page's body costs
+    no second pass over the Markdown.
+    """
     source = strip_template_code(repair_text(markdown))
     parts: list[str] = []
     heading = paragraph = None
-    tokens = _markdown.parse(source)
+    env: dict = {}
+    tokens = _markdown.parse(source, env)
     for index, token in enumerate(tokens):
         if token.type == "inline":
             text = _inline_text(token.children or [])
@@ -161,7 +168,8 @@ def render_markdown(markdown: str) -> RenderedText:
             parts.append(html_to_text(token.content))
         if token.type in _BLOCK_ENDS:
             parts.append("\n\n")
-    return RenderedText(tidy_whitespace("".join(parts)), heading, paragraph)
+    rendered = _markdown.renderer.render(tokens, _markdown.options, env) if html else ""
+    return RenderedText(tidy_whitespace("".join(parts)), heading, paragraph, rendered)
 
 
 def markdown_to_text(markdown: str) -> str:
@@ -202,6 +210,16 @@ def tidy_whitespace(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+# A one-line value without any character Markdown or HTML gives a meaning to, and not
+# starting like a block (list item, quote, heading), renders to itself.
+_PLAIN_INLINE = re.compile(r"(?![\s\d+\-=>]|\d+[.)])[^\\`*_\[\]<>&!#|~{}\n\r]*")
+
+
 def inline_to_text(value: str) -> str:
-    """Plain text of a one-line field (title, excerpt) that may hold Markdown or HTML."""
+    """Plain text of a one-line field (title, excerpt) that may hold Markdown or HTML.
+
+    Most titles and excerpts are plain prose: those skip the Markdown parser.
+    """
+    if _PLAIN_INLINE.fullmatch(value):
+        return tidy_whitespace(repair_text(value))
     return tidy_whitespace(markdown_to_text(value).replace("\n", " "))

@@ -18,11 +18,12 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher as WhooshSearcher
 
+from index.blobs import PAGES, TEXTS, BlobStore
 from index.build import FULLTEXT_DIR
 from index.catalog import alias_key, load_catalog
 from index.manifest import verify_build
 from index.related import RelatedLists
-from index.schema import facet_key
+from index.schema import english_analyzer, facet_key, plain_analyzer
 
 from .cache import DEFAULT_ENTRIES, AnswerCache
 from .facets import FacetTable
@@ -55,9 +56,11 @@ class LoadedBuild:
         self.recency = np.nan_to_num(self.facets.timestamps, nan=-np.inf)
         self.slug_rank = np.argsort(np.argsort([p["slug"] for p in self.posts], kind="stable"))
         self.highlighters = {
-            "en": Highlighter(self.fulltext.schema["body"].analyzer),
-            "other": Highlighter(self.fulltext.schema["body_intl"].analyzer),
+            "en": Highlighter(english_analyzer()),
+            "other": Highlighter(plain_analyzer()),
         }
+        self.texts = BlobStore(build_dir, TEXTS)  # body texts: snippets, body phrases
+        self.pages = BlobStore(build_dir, PAGES)  # sanitised body HTML: post pages
         self.category_names = _display_names(self.posts)
         self._local = threading.local()
         self._opened: list[WhooshSearcher] = []
@@ -95,6 +98,8 @@ class LoadedBuild:
         for searcher in opened:
             searcher.close()
         self.fulltext.storage.close()
+        self.texts.close()
+        self.pages.close()
 
     def is_visible(self, row: int, now: dt.datetime) -> bool:
         """False for a scheduled post whose date has not come yet."""
@@ -120,12 +125,6 @@ class LoadedBuild:
         so the map is read from the unique `slug` field once per build.
         """
         return self.memo("docnum_rows", _docnum_rows)
-
-    def docnum_of(self, row: int) -> int | None:
-        """The Whoosh document number of a catalog row (None if the index lacks it)."""
-        docnums = self.memo("row_docnums", _row_docnums)
-        docnum = int(docnums[row])
-        return docnum if docnum >= 0 else None
 
     def scheduled_slugs(self, now: dt.datetime) -> list[str]:
         """Slugs of indexed posts still waiting for their publication date."""
@@ -157,14 +156,6 @@ def _docnum_rows(loaded: LoadedBuild) -> np.ndarray:
             if not reader.is_deleted(docnum):
                 rows[docnum] = row
     return rows
-
-
-def _row_docnums(loaded: LoadedBuild) -> np.ndarray:
-    rows = loaded.docnum_rows()
-    docnums = np.full(len(loaded.posts), -1, dtype=np.int64)
-    present = np.flatnonzero(rows >= 0)
-    docnums[rows[present]] = present
-    return docnums
 
 
 def _alias_table(posts: list[dict[str, Any]]) -> dict[str, list[int]]:

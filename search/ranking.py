@@ -83,6 +83,16 @@ class Ranking:
             mask[self.weights.indices[start:end]] = True
         return mask
 
+    def rows_with_term(self, term: str) -> np.ndarray:
+        """Boolean mask of the posts indexed under a term (a stem, or a `~` foreign word)."""
+        mask = np.zeros(self.posts, dtype=bool)
+        row = self.column.get(term)
+        if row is not None:
+            mask[self.weights.indices[self.weights.indptr[row] : self.weights.indptr[row + 1]]] = (
+                True
+            )
+        return mask
+
     def in_titles(self, word: str, prefix: bool = False) -> np.ndarray:
         """Boolean mask of posts whose title holds the word (or, with prefix, a completion)."""
         mask = np.zeros(self.posts, dtype=bool)

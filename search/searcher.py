@@ -30,7 +30,7 @@ from .cache import DEFAULT_ENTRIES
 from .errors import InvalidParameter, PostMoved, PostNotFound
 from .facets import FacetFilters
 from .loaded import LoadedBuild
-from .phrases import phrase_query
+from .phrases import body_phrase_rows, phrase_query
 from .query import ParsedQuery, parse_query
 from .related import related_page
 from .results import Hit, RelatedPage, SearchPage
@@ -257,22 +257,25 @@ class Searcher:
         return page
 
     def _phrase_mask(self, loaded: LoadedBuild, phrase: tuple[str, ...], page: SearchPage):
-        """Posts holding the words of `phrase` next to each other (Whoosh positions)."""
+        """Posts holding the words of `phrase` next to each other: in a short field
+        (Whoosh positions) or in the body (the texts store, see phrases.py)."""
+        deadline = time.monotonic() + self.time_limit
         mask = np.zeros(len(loaded.posts), dtype=bool)
         query = phrase_query(phrase)
-        if query is None:
-            return mask
-        searcher = loaded.searcher()
-        collector = TimeLimitCollector(
-            searcher.collector(limit=None), timelimit=self.time_limit, use_alarm=False
-        )
-        try:
-            searcher.search_with_collector(query, collector)
-        except TimeLimit:
-            page.partial = True
-        rows = loaded.docnum_rows()[list(collector.results().docs())]
-        mask[rows[rows >= 0]] = True
-        return mask
+        if query is not None:
+            searcher = loaded.searcher()
+            collector = TimeLimitCollector(
+                searcher.collector(limit=None), timelimit=self.time_limit, use_alarm=False
+            )
+            try:
+                searcher.search_with_collector(query, collector)
+            except TimeLimit:
+                page.partial = True
+            rows = loaded.docnum_rows()[list(collector.results().docs())]
+            mask[rows[rows >= 0]] = True
+        in_bodies, timed_out = body_phrase_rows(loaded, phrase, mask, deadline)
+        page.partial = page.partial or timed_out
+        return mask | in_bodies
 
     def _boosted(self, loaded: LoadedBuild, scores: np.ndarray, now: dt.datetime) -> np.ndarray:
         boosts = self.boosts
@@ -297,10 +300,7 @@ class Searcher:
         english = post["lang"] == "en"
         highlighter = loaded.highlighters["en" if english else "other"]
         terms, forms = marks[english]
-        docnum = loaded.docnum_of(row)
-        content = (
-            "" if docnum is None else loaded.searcher().stored_fields(docnum).get("content", "")
-        )
+        content = loaded.texts.get(row)
         return Hit(
             slug=post["slug"],
             title=post["title"],

@@ -82,12 +82,15 @@ def test_drafts_are_not_indexed_and_scheduled_posts_wait(tmp_path: Path) -> None
 def test_artifacts_are_npz_and_json_without_pickle(tmp_path: Path) -> None:
     result = build(small_corpus(tmp_path / "posts"), tmp_path / "index")
     ours = [p for p in result.build_dir.iterdir() if p.is_file()]
-    assert {p.suffix for p in ours} == {".npz", ".json"}
+    assert {p.suffix for p in ours} == {".npz", ".json", ".jsonl"}
     for path in ours:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as data:
                 for name in data.files:
                     assert data[name].dtype != object
+        elif path.suffix == ".jsonl":  # one JSON string per post
+            lines = path.read_text(encoding="utf-8").splitlines()
+            assert lines and all(isinstance(json.loads(line), str) for line in lines)
         else:
             json.loads(path.read_text(encoding="utf-8"))
     assert not [p for p in result.build_dir.rglob("*") if p.suffix in (".pkl", ".joblib")]

@@ -760,7 +760,7 @@ def test_bom_and_crlf_are_read_like_plain_utf8(tmp_path: Path) -> None:
     assert isinstance(plain, Post) and isinstance(odd, Post) and isinstance(old_mac, Post)
     for post in (odd, old_mac):
         assert (post.title, post.tags, post.body_text) == (plain.title, plain.tags, plain.body_text)
-        assert "\r" not in post.body_markdown
+        assert "\r" not in post.body_html
 
 
 # --------------------------------------------------------------------------- property 2

@@ -1,4 +1,5 @@
-"""pages.json: post bodies rendered and sanitised at build time, carried over incrementally."""
+"""The pages and texts stores: post bodies rendered, sanitised and kept at build time,
+unchanged posts carried over as bytes by incremental builds."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
-import index.pages
 from index import build
+from index.blobs import PAGES, TEXTS, BlobStore
+from index.catalog import load_catalog
 from index.manifest import read_manifest
-from index.pages import PAGES_FILE, load_pages, render_body
+from index.pages import render_body
 from index.store import current_build_dir
 from tests.conftest import seed_front, write_post
 
@@ -54,34 +54,38 @@ def _posts(folder: Path) -> None:
         write_post(folder, f"post-{topic}.md", front, f"# {topic}\n\nWords about {topic} {n}.")
 
 
-def _lines(build_dir: Path) -> dict[str, dict]:
-    entries = json.loads((build_dir / PAGES_FILE).read_text(encoding="utf-8"))
-    return {entry["slug"]: entry for entry in entries}
+def _stores(build_dir: Path) -> dict[str, tuple[bytes, bytes]]:
+    """Slug -> (page HTML, body text) as stored, read through the stores by catalog row."""
+    pages, texts = BlobStore(build_dir, PAGES), BlobStore(build_dir, TEXTS)
+    try:
+        records = load_catalog(build_dir)
+        assert len(pages) == len(texts) == len(records)
+        return {r["slug"]: (pages.raw(n), texts.raw(n)) for n, r in enumerate(records)}
+    finally:
+        pages.close()
+        texts.close()
 
 
-def test_full_build_writes_pages_listed_in_the_manifest(tmp_path: Path) -> None:
+def test_full_build_writes_the_stores_listed_in_the_manifest(tmp_path: Path) -> None:
     posts = tmp_path / "posts"
     _posts(posts)
     build(posts, tmp_path / "build")
     current = current_build_dir(tmp_path / "build")
     assert current is not None
-    assert PAGES_FILE in read_manifest(current)["artifacts"]
-    pages = load_pages(current)
-    assert len(pages) == 34 and "post-kettles" in pages
-    assert "<h1>bread</h1>" in pages["post-bread"]
+    artifacts = read_manifest(current)["artifacts"]
+    assert {"pages.jsonl", "pages.npz", "texts.jsonl", "texts.npz"} <= set(artifacts)
+    stored = _stores(current)
+    assert len(stored) == 34 and "post-kettles" in stored
+    assert b"<h1>bread</h1>" in stored["post-bread"][0]
+    assert json.loads(stored["post-bread"][1]) == "bread\n\nWords about bread 0."
 
 
-def test_incremental_build_renders_only_changed_posts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_incremental_build_writes_changed_posts_and_copies_the_rest(tmp_path: Path) -> None:
     posts = tmp_path / "posts"
     _posts(posts)
     build(posts, tmp_path / "build")
-    before = _lines(current_build_dir(tmp_path / "build"))
+    before = _stores(current_build_dir(tmp_path / "build"))
 
-    rendered: list[str] = []
-    real = index.pages.render_body
-    monkeypatch.setattr(index.pages, "render_body", lambda md: rendered.append(md) or real(md))
     front = seed_front("post-rivers", "All about rivers", "Life", "Home", "rivers", "rivers")
     path = write_post(posts, "post-rivers.md", front, "# rivers\n\nNow with *deltas*.")
     os.utime(path, ns=(1, 1))  # a different mtime even on a coarse clock
@@ -91,10 +95,10 @@ def test_incremental_build_renders_only_changed_posts(
     (posts / "post-kettles.md").unlink()
     result = build(posts, tmp_path / "build")
 
-    assert result.mode == "incremental"
-    assert len(rendered) == 2  # the modified and the added post, nothing else
-    after = _lines(current_build_dir(tmp_path / "build"))
+    assert result.mode == "incremental" and result.added == 1 and result.modified == 1
+    after = _stores(current_build_dir(tmp_path / "build"))
     assert set(after) == set(before) - {"post-kettles"} | {"post-canals"}
     assert after["post-bread"] == before["post-bread"]
     assert after["post-lanterns"] == before["post-lanterns"]
-    assert "<em>deltas</em>" in after["post-rivers"]["html"]
+    assert b"<em>deltas</em>" in after["post-rivers"][0]
+    assert json.loads(after["post-rivers"][1]) == "rivers\n\nNow with deltas."

@@ -613,7 +613,7 @@ def test_bom_and_crlf_file_parses(posts_dir: Path) -> None:
     assert post.title == "Windows post"
     assert post.slug == "windows"
     assert post.body_text == "Head\n\nLine one"
-    assert "\r" not in post.body_markdown
+    assert "\r" not in post.body_html
 
 
 @pytest.mark.parametrize(

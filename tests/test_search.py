@@ -92,6 +92,29 @@ def test_quoted_phrase_needs_the_words_together(zoo_searcher: Searcher) -> None:
     assert slugs(zoo_searcher, '"raccoon dog"') == ["tanuki"]
 
 
+def test_body_phrases_skip_stop_words_and_punctuation_like_the_index(tmp_path: Path) -> None:
+    posts = tmp_path / "posts"
+    bodies = {
+        "hyphen": "Our kit is state-of-the-art and cheap.",
+        "spaced": "It was the State of the Art, back then.",
+        "apart": "A state that never saw art galleries.",
+        "reversed": "Art of the state, a different thing.",
+        "french": "Le chat noir dort. Un noir chat ici.",
+    }
+    for slug, body in bodies.items():
+        front = {"title": f"Post {slug}", "date": "2021-01-01"}
+        if slug == "french":
+            front["lang"] = "fr"
+        write_post(posts, f"{slug}.md", front, body + " Filler words follow here." * 3)
+    build(posts, tmp_path / "index")
+    with Searcher(tmp_path / "index") as searcher:
+        assert set(slugs(searcher, '"state of the art"')) == {"hyphen", "spaced"}
+        assert set(slugs(searcher, '"state art"')) == {"hyphen", "spaced"}
+        assert slugs(searcher, '"chat noir"') == ["french"]
+        assert searcher.search(SearchRequest(q='"noir dort chat"')).fallback == "any_word"
+        assert "hyphen" not in slugs(searcher, 'art -"state of the art"')
+
+
 def test_a_question_finds_posts_holding_most_of_its_words(zoo_searcher: Searcher) -> None:
     found = slugs(zoo_searcher, "old stories about a dog shape shifting zeppelin")
     assert found[0] == "tanuki" and "raccoon" in found

@@ -1,0 +1,68 @@
+"""Per-post strings in one file, read by catalog row through mmap.
+
+Two stores use it: the body texts that snippets are cut from and phrases are checked
+against (`texts`), and the sanitised HTML of post pages (`pages`). At 57k posts the
+body texts alone are a few hundred megabytes, so a worker maps the file instead of
+loading it and each request reads only the posts it shows; the kernel shares the
+pages between workers. Each store is `<name>.jsonl` (one JSON string per line, so
+the artifacts stay JSON and `.npz` like every other) and `<name>.npz` (each row's byte
+offset). An incremental build copies the lines of unchanged posts as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+TEXTS = "texts"
+PAGES = "pages"
+
+
+def write_blobs(out_dir: Path, name: str, items: Iterable[str | bytes]) -> None:
+    """Write the strings (or lines copied from another store's `raw`) of every row."""
+    offsets = [0]
+    with open(out_dir / f"{name}.jsonl", "wb") as out:
+        for item in items:
+            if isinstance(item, str):
+                data = (json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8")
+            else:
+                data = item
+            out.write(data)
+            offsets.append(offsets[-1] + len(data))
+    np.savez(out_dir / f"{name}.npz", offsets=np.array(offsets, dtype=np.int64))
+
+
+class BlobStore:
+    """The strings of one store, by row; safe to share between threads."""
+
+    def __init__(self, build_dir: Path, name: str) -> None:
+        with np.load(build_dir / f"{name}.npz", allow_pickle=False) as data:
+            self._offsets = data["offsets"]
+        path = build_dir / f"{name}.jsonl"
+        self._map: mmap.mmap | None = None
+        with open(path, "rb") as source:
+            if path.stat().st_size:
+                self._map = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def raw(self, row: int) -> bytes:
+        """The stored line of a row (IndexError past the end)."""
+        if not 0 <= row < len(self):
+            raise IndexError(row)
+        if self._map is None:
+            return b""
+        return self._map[int(self._offsets[row]) : int(self._offsets[row + 1])]
+
+    def get(self, row: int) -> str:
+        return json.loads(self.raw(row))
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
