@@ -29,7 +29,7 @@ from .catalog import alias_conflicts, post_record, save_catalog
 from .changes import FileState, detect_changes
 from .errors import NothingToBuild, PostParseError, PostsSkipped
 from .fulltext import build_fulltext
-from .lexical import RankingSettings, count_words, weigh
+from .lexical import RankingSettings, WordCounts, count_words, stack_word_counts, weigh
 from .manifest import read_manifest, verify_build, write_manifest
 from .pages import write_post_stores
 from .pins import resolve_pins
@@ -43,7 +43,7 @@ from .store import (
     remove_abandoned,
     writer_lock,
 )
-from .tfidf import fit_tfidf
+from .tfidf import TermCounts, count_terms, stack_counts, weigh_counts
 
 FULLTEXT_DIR = "fulltext"
 # Share of the corpus that may change through incremental builds before the next
@@ -216,9 +216,11 @@ def _build_full(
     posts_dir: Path, index_dir: Path, options: BuildOptions, progress: Progress, now: dt.datetime
 ) -> BuildResult:
     names = [p.relative_to(posts_dir).as_posix() for p in find_post_files(posts_dir)]
-    parsed, skipped, states = parse_files(posts_dir, names, progress)
-    posts, duplicates = resolve_duplicate_slugs(parsed)
+    parsed = parse_files(posts_dir, names, progress, count=True)
+    skipped, states = parsed.skipped, parsed.states
+    posts, duplicates = resolve_duplicate_slugs(parsed.posts)  # keeps the path order
     indexed = [p for p in posts if not p.draft]
+    indexed_rows = [row for row, post in enumerate(parsed.posts) if not post.draft]
     if not indexed:
         drafts = len(posts) - len(indexed)
         raise NothingToBuild(_nothing_reason(posts_dir, len(names), skipped, drafts))
@@ -237,11 +239,13 @@ def _build_full(
             progress.stage("full text", len(indexed))
             build_fulltext(indexed, tmp_dir / FULLTEXT_DIR, on_post=lambda _: progress.advance())
         with _timed(timings, "ranking"):
-            counts = count_words(indexed)
+            assert parsed.words is not None and parsed.terms is not None
+            counts = stack_word_counts([(parsed.words, indexed_rows)])
             counts.save(tmp_dir)
             weigh(counts, options.ranking).save(tmp_dir)
         with _timed(timings, "tfidf"):
-            table, model = fit_tfidf(indexed)
+            table = stack_counts([(parsed.terms, indexed_rows)])
+            model = weigh_counts(table)
             table.save(tmp_dir)
             model.save(tmp_dir)
         with _timed(timings, "related"):
@@ -265,46 +269,79 @@ def _build_full(
         raise
 
 
+@dataclass
+class Parsed:
+    """Posts parsed from files, with their word and term counts (rows follow `posts`)."""
+
+    posts: list[Post]
+    skipped: list[PostParseError]
+    states: dict[str, FileState]
+    words: WordCounts | None = None
+    terms: TermCounts | None = None
+
+
 def parse_files(
-    posts_dir: Path, names: Sequence[str], progress: Progress
-) -> tuple[list[Post], list[PostParseError], dict[str, FileState]]:
+    posts_dir: Path, names: Sequence[str], progress: Progress, count: bool = False
+) -> Parsed:
     """Parse the named files; broken ones become errors. Each file is read once.
 
     From PARALLEL_PARSE_FROM files on, one process per core parses (Markdown, YAML
-    and language detection are pure Python: ~2.5 ms a post on one core); results come
-    back in the order of `names`, so the build is the same either way.
+    and language detection are pure Python: ~2.5 ms a post on one core), in chunks;
+    with `count`, each chunk also counts its posts' words (ranking) and terms
+    (TF-IDF) there, so a full build tokenises on every core. Results come back in
+    the order of `names`, so the build is the same either way.
     """
     progress.stage("parse", len(names))
-    posts: list[Post] = []
-    skipped: list[PostParseError] = []
-    states: dict[str, FileState] = {}
-    jobs = [(posts_dir, name) for name in names]
     cores = min(4, os.cpu_count() or 1)
+    parallel = cores > 1 and len(names) >= PARALLEL_PARSE_FROM
+    size = max(32, min(256, -(-len(names) // (cores * 8)))) if parallel else max(1, len(names))
+    jobs = [(posts_dir, names[i : i + size], count) for i in range(0, len(names), size)]
+    parsed = Parsed([], [], {})
+    word_parts: list[tuple[WordCounts, range]] = []
+    term_parts: list[tuple[TermCounts, range]] = []
     with ExitStack() as stack:
-        if cores > 1 and len(names) >= PARALLEL_PARSE_FROM:
+        if parallel:
             pool = stack.enter_context(ProcessPoolExecutor(max_workers=cores))
-            results = pool.map(_parse_one, jobs, chunksize=32)
+            chunks = pool.map(_parse_chunk, jobs)
         else:
-            results = map(_parse_one, jobs)
-        for name, post, error, state in results:
-            if post is not None:
-                posts.append(post)
-            elif error is not None:
-                skipped.append(PostParseError(*error))
-            if state is not None:
-                states[name] = state
-            progress.advance()
-    return posts, skipped, states
+            chunks = map(_parse_chunk, jobs)
+        for results, words, terms in chunks:
+            for name, post, error, state in results:
+                if post is not None:
+                    parsed.posts.append(post)
+                elif error is not None:
+                    parsed.skipped.append(PostParseError(*error))
+                if state is not None:
+                    parsed.states[name] = state
+            if words is not None and terms is not None:
+                word_parts.append((words, range(len(words.langs))))
+                term_parts.append((terms, range(terms.counts.shape[0])))
+            progress.advance(len(results))
+    if count:
+        parsed.words = stack_word_counts(word_parts) if word_parts else count_words([])
+        parsed.terms = stack_counts(term_parts) if term_parts else count_terms([])
+    return parsed
+
+
+def _parse_chunk(
+    job: tuple[Path, Sequence[str], bool],
+) -> tuple[list[tuple], WordCounts | None, TermCounts | None]:
+    """Parse a run of files (and count their posts' words and terms when asked)."""
+    posts_dir, names, count = job
+    results = [_parse_one(posts_dir, name) for name in names]
+    if not count:
+        return results, None, None
+    posts = [post for _, post, _, _ in results if post is not None]
+    return results, count_words(posts), count_terms(posts)
 
 
 def _parse_one(
-    job: tuple[Path, str],
+    posts_dir: Path, name: str
 ) -> tuple[str, Post | None, tuple[str, str] | None, FileState | None]:
     """(name, post or None, (path, reason) when broken, file state) of one file.
 
     Errors travel as plain tuples: exceptions do not survive the trip between processes.
     """
-    posts_dir, name = job
     path = posts_dir / name
     try:
         post = parse_post(path, posts_dir)
@@ -386,7 +423,7 @@ def publish(
         **extra,
     }
     write_manifest(tmp_dir, manifest)
-    verify_build(tmp_dir)
+    verify_build(tmp_dir, hashes=False)  # write_manifest has just hashed every file
     final = publish_build(index_dir, tmp_dir, build_id)
     return BuildResult(
         build_id=build_id,

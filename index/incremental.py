@@ -72,7 +72,8 @@ def build_incrementally(
     involved = {d.path for d in duplicates} | {d.kept_by for d in duplicates}
     if involved & set(changes.changed + changes.deleted):
         raise NeedsFullBuild  # renamed slugs depend on the whole corpus's path order
-    fresh, errors, states = parse_files(posts_dir, changes.changed, progress)
+    parsed = parse_files(posts_dir, changes.changed, progress)
+    fresh, errors, states = parsed.posts, parsed.skipped, parsed.states
     kept = {name: previous_files[name] for name in changes.unchanged}
     _check_slugs(fresh, kept)
     old_records = load_catalog(current)

@@ -43,8 +43,10 @@ class PinTable:
 
 def resolve_pins(records: Sequence[Mapping[str, Any]]) -> PinTable:
     """Resolve every record's `related` and `related_exclude` references to rows."""
-    lookup = lookup_table(records)
     table = PinTable.empty(len(records))
+    if not any(record.get("related") or record.get("related_exclude") for record in records):
+        return table  # most blogs pin nothing: skip the reference table
+    lookup = lookup_table(records)
     for row, record in enumerate(records):
         excluded = _resolve_field(record, row, "related_exclude", lookup, table.unresolved)
         pinned = _resolve_field(record, row, "related", lookup, table.unresolved)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -110,15 +111,23 @@ _HANDLER = _SafeYAML()
 
 
 def find_post_files(posts_dir: Path) -> list[Path]:
-    """Return every *.md / *.markdown file under `posts_dir`, recursively, in sorted order."""
-    found = [
-        path
-        for path in posts_dir.rglob("*")
-        if path.suffix.lower() in POST_SUFFIXES
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(posts_dir).parts)
-    ]
-    return sorted(found, key=lambda p: p.relative_to(posts_dir).as_posix())
+    """Return every *.md / *.markdown file under `posts_dir`, recursively, in sorted order.
+
+    Hidden files and folders (".git", ".drafts") are skipped.
+    """
+    found: list[tuple[str, Path]] = []
+    for folder, subfolders, names in os.walk(posts_dir):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        base = Path(folder)
+        relative = base.relative_to(posts_dir).as_posix()
+        prefix = "" if relative == "." else relative + "/"
+        for name in names:
+            if name.startswith(".") or not name.lower().endswith(POST_SUFFIXES):
+                continue
+            path = base / name
+            if path.is_file():
+                found.append((prefix + name, path))
+    return [path for _, path in sorted(found)]
 
 
 def parse_post(path: Path, posts_dir: Path | None = None) -> Post:

@@ -305,22 +305,34 @@ def test_alias_conflicts_are_reported_and_resolved_predictably(tmp_path: Path) -
 def test_parallel_parsing_builds_the_same_catalog_and_reports_the_same_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Many files are parsed in one process per core; the result must not change."""
+    """Many files are parsed (and counted) in chunks, one process per core; the build
+    must not change: same catalog, errors, word and term counts, weights."""
     from index.catalog import load_catalog
+    from index.lexical import WordCounts
+    from index.tfidf import TermCounts
 
     build_module = importlib.import_module("index.build")  # `index.build` is also a function
 
     posts = tmp_path / "posts"
-    for i in range(30):
-        write_post(
-            posts, f"{i:02d}-post.md", {"title": f"Post {i}", "tags": [f"t{i % 3}"]}, "Body."
-        )
+    for i in range(100):  # several chunks of 32
+        front = {"title": f"Post {i}", "tags": [f"t{i % 3}"], "draft": i == 50}
+        write_post(posts, f"{i:03d}-post.md", front, f"Body word{i} common{i % 7} shared.")
     (posts / "broken.md").write_bytes(b"---\ntitle: [unclosed\n---\nbody")
     monkeypatch.setattr(build_module, "PARALLEL_PARSE_FROM", 10**9)
     serial = build(posts, tmp_path / "serial")
     monkeypatch.setattr(build_module, "PARALLEL_PARSE_FROM", 2)
     parallel = build(posts, tmp_path / "parallel")
     assert load_catalog(parallel.build_dir) == load_catalog(serial.build_dir)
+    words = [WordCounts.load(b.build_dir) for b in (serial, parallel)]
+    assert words[0].vocabulary == words[1].vocabulary and "word50" not in words[0].vocabulary
+    assert (words[0].text != words[1].text).nnz == 0 and words[0].langs == words[1].langs
+    terms = [TermCounts.load(b.build_dir) for b in (serial, parallel)]
+    assert (
+        terms[0].vocabulary == terms[1].vocabulary and (terms[0].counts != terms[1].counts).nnz == 0
+    )
+    for name in ("lexical.npz", "tfidf.npz"):
+        with np.load(serial.build_dir / name) as one, np.load(parallel.build_dir / name) as two:
+            assert all(np.array_equal(one[key], two[key]) for key in one.files)
     assert (
         [(e.path, e.reason) for e in parallel.skipped]
         == [(e.path, e.reason) for e in serial.skipped]
