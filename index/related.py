@@ -38,6 +38,7 @@ import scipy.sparse as sp
 
 from .duplicates import duplicates_by_row, find_near_duplicates
 from .pins import PinTable
+from .tfidf import l2_normalise, strongest_terms
 
 RELATED_FILE = "related.npz"
 
@@ -47,9 +48,10 @@ PAIRWISE_FROM = 500
 # terms only. Comparing whole vectors makes every pair of posts share some word: the
 # product is dense and its cost grows with the square of the corpus (about 16 s of
 # sparse products at 10k posts, over 8 minutes at 57k). With the strongest terms the
-# product stays sparse. Near-duplicates are then checked per list (exact cosines).
-APPROXIMATE_FROM = 20_000
-CANDIDATE_TERMS = 128
+# product stays sparse. Measured on auth0 and digitalgov with every post compared this
+# way: nDCG@10 0.470 and 0.509 (whole vectors: 0.471 and 0.508); 128 terms: 0.460, 0.499.
+APPROXIMATE_FROM = 5_000
+CANDIDATE_TERMS = 256
 
 LEVEL_WEIGHTS = {
     "niche": 1.0,
@@ -235,21 +237,7 @@ def sharpen(text_matrix: sp.csr_matrix, power: float) -> sp.csr_matrix:
     matrix = sp.csr_matrix(text_matrix, dtype=np.float32, copy=True)
     if power != 1.0:
         np.power(matrix.data, power, out=matrix.data)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ matrix, dtype=np.float32)
-
-
-def strongest_terms(matrix: sp.csr_matrix, terms: int) -> sp.csr_matrix:
-    """Each row's `terms` largest weights (ties at the cut may keep a few more)."""
-    matrix = matrix.tocsr(copy=True)
-    for row in range(matrix.shape[0]):
-        start, end = matrix.indptr[row], matrix.indptr[row + 1]
-        if end - start > terms:
-            weights = matrix.data[start:end]
-            weights[weights < np.partition(weights, end - start - terms)[end - start - terms]] = 0
-    matrix.eliminate_zeros()
-    return matrix
+    return l2_normalise(matrix)
 
 
 def publication_days(records: Sequence[Record]) -> np.ndarray:
@@ -268,16 +256,18 @@ def time_prior(
     on `source_day` (arrays broadcast).
 
     1 when either date is unknown; otherwise a bonus for posts close in time, fading
-    with the gap, times a discount for posts published later than the source.
+    with the gap, times a discount for posts published later than the source. Computed
+    in place in float32: a full build evaluates it for every pair of posts.
     """
-    gap = np.asarray(source_day, dtype=np.float64) - days  # > 0: the candidate is older
-    known = ~np.isnan(gap)
-    safe = np.where(known, gap, 0.0)
-    closeness = 1.0 + settings.closeness_bonus * np.exp(
-        -np.abs(safe) / max(settings.closeness_days, 1e-9)
-    )
-    newer = np.where(safe < 0, 1.0 - settings.newer_discount, 1.0)
-    return np.where(known, closeness * newer, 1.0).astype(np.float32)
+    gap = np.subtract(source_day, days, dtype=np.float32)  # > 0: the candidate is older
+    prior = np.abs(gap)
+    prior *= np.float32(-1.0 / max(settings.closeness_days, 1e-9))
+    np.exp(prior, out=prior)
+    prior *= np.float32(settings.closeness_bonus)
+    prior += np.float32(1.0)
+    prior[gap < 0] *= np.float32(1.0 - settings.newer_discount)
+    prior[np.isnan(gap)] = 1.0
+    return prior
 
 
 def compute_related(
@@ -299,10 +289,10 @@ def compute_related(
     scorer = scorer or PairScorer(records, text_matrix, settings)
     pins = pins or PinTable.empty(len(records))
     rows = list(range(len(records))) if rows is None else list(rows)
-    if len(records) >= APPROXIMATE_FROM and len(rows) > PAIRWISE_FROM:
-        scorer.use_strongest_terms(CANDIDATE_TERMS)
-    elif len(rows) > PAIRWISE_FROM:
+    if len(rows) > PAIRWISE_FROM:
         scorer.find_all_duplicates()  # many lists: one pass over all pairs is cheaper
+        if len(records) >= APPROXIMATE_FROM:
+            scorer.use_strongest_terms(CANDIDATE_TERMS)
     k = min(settings.neighbours, max(0, len(records) - 1))
     out = RelatedLists.empty(len(rows), k + pins.width)
     # Each block holds four dense float arrays of block x N: keep them near 40 MB each.
@@ -382,7 +372,9 @@ class PairScorer:
         """Find every near-duplicate pair of the corpus once (for a full build)."""
         threshold = self.settings.duplicate_threshold
         pairs = (
-            find_near_duplicates(self.raw_text, threshold, self.settings.block_rows)
+            find_near_duplicates(
+                self.raw_text, threshold, self.settings.block_rows, exhaustive=False
+            )
             if threshold <= 1.0
             else []
         )

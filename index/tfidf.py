@@ -136,13 +136,29 @@ def _weigh_rows(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     weights = counts.tocsr(copy=True)
     np.log(weights.data, out=weights.data)
     weights.data += 1.0
-    weights = weights @ sp.diags(idf.astype(np.float32))
-    norms = np.sqrt(weights.multiply(weights).sum(axis=1)).A1
+    return l2_normalise(weights @ sp.diags(idf.astype(np.float32)))
+
+
+def l2_normalise(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """The rows scaled to unit length (empty rows stay empty), as float32."""
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ weights, dtype=np.float32)
+    return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ matrix, dtype=np.float32)
 
 
 def fit_tfidf(posts: Sequence[Post]) -> tuple[TermCounts, TfidfModel]:
     """Count and weigh the posts in one step (a full build)."""
     table = count_terms(posts)
     return table, weigh_counts(table)
+
+
+def strongest_terms(matrix: sp.csr_matrix, terms: int) -> sp.csr_matrix:
+    """Each row's `terms` largest weights (ties at the cut may keep a few more)."""
+    matrix = matrix.tocsr(copy=True)
+    for row in range(matrix.shape[0]):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        if end - start > terms:
+            weights = matrix.data[start:end]
+            weights[weights < np.partition(weights, end - start - terms)[end - start - terms]] = 0
+    matrix.eliminate_zeros()
+    return matrix

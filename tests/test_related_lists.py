@@ -277,3 +277,49 @@ def test_near_duplicates_found_per_list_or_for_all_pairs_give_the_same_lists(
     monkeypatch.setattr(related, "PAIRWISE_FROM", 0)
     all_pairs = related.compute_related(records, matrix)
     assert (per_list.neighbours == all_pairs.neighbours).all()
+
+
+def test_scouting_by_strongest_terms_finds_every_near_duplicate_pair() -> None:
+    """Builds scout pairs over each post's strongest terms; `postsearch duplicates`
+    compares every pair. Planted near-copies among random posts: the same pairs."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from index.duplicates import find_near_duplicates
+    from index.tfidf import l2_normalise
+
+    rng = np.random.default_rng(7)
+    originals = sp.random(400, 3000, density=0.05, random_state=rng, dtype=np.float32)
+    copies = originals.tocsr()[:40].copy()
+    copies.data *= rng.uniform(0.7, 1.3, copies.data.size).astype(np.float32)  # edits
+    matrix = l2_normalise(sp.vstack([originals, copies]).tocsr())
+    exhaustive = find_near_duplicates(matrix, 0.85)
+    scouted = find_near_duplicates(matrix, 0.85, exhaustive=False)
+    assert len(exhaustive) >= 40
+    assert [(p.first, p.second) for p in scouted] == [(p.first, p.second) for p in exhaustive]
+
+
+def test_lists_over_the_strongest_terms_equal_whole_vectors_when_all_terms_fit(
+    duplicated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large corpora compare posts by their strongest terms; with room for every term
+    that is exactly the whole-vector comparison."""
+    import scipy.sparse as sp
+
+    import index.related as related
+    from index.catalog import load_catalog
+    from index.store import current_build_dir
+
+    build_dir = current_build_dir(duplicated.parent / "index")
+    records = load_catalog(build_dir)
+    matrix = sp.load_npz(build_dir / "tfidf.npz")
+    monkeypatch.setattr(related, "PAIRWISE_FROM", 0)
+    whole = related.compute_related(records, matrix)
+    monkeypatch.setattr(related, "APPROXIMATE_FROM", 0)
+    monkeypatch.setattr(related, "CANDIDATE_TERMS", 10**6)
+    strongest = related.compute_related(records, matrix)
+    assert (strongest.neighbours == whole.neighbours).all()
+    assert (abs(strongest.score - whole.score) < 1e-6).all()
+    monkeypatch.setattr(related, "CANDIDATE_TERMS", 2)
+    few = related.compute_related(records, matrix)
+    assert (few.neighbours != whole.neighbours).any()  # the setting is in effect
