@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .analysis import ENGLISH, FOREIGN_PREFIX, term_of, words
+from .mapped import mapped_arrays
 from .posts import Post
 from .schema import own_excerpt
 
@@ -183,12 +184,12 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, build_dir: Path) -> LexicalIndex:
-        """Read an index written by `save` (no pickle)."""
+        """Open an index written by `save` (no pickle); the matrices are memory-mapped,
+        so workers share them and read only the postings their queries touch."""
         payload = json.loads((build_dir / LEXICAL_VOCAB_FILE).read_text(encoding="utf-8"))
-        with np.load(build_dir / LEXICAL_FILE, allow_pickle=False) as data:
-            weights, titles = _csr_from(data, "weights"), _csr_from(data, "titles")
-            word_df = data["word_df"]
-        return cls(payload["terms"], weights, titles, payload["words"], word_df)
+        data = mapped_arrays(build_dir / LEXICAL_FILE)
+        weights, titles = _csr_from(data, "weights"), _csr_from(data, "titles")
+        return cls(payload["terms"], weights, titles, payload["words"], data["word_df"])
 
 
 def weigh(counts: WordCounts, settings: RankingSettings) -> LexicalIndex:
@@ -282,7 +283,11 @@ def _csr_arrays(name: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
 
 
 def _csr_from(data, name: str) -> sp.csr_matrix:
+    """A CSR matrix over the saved arrays. The row pointers take the column indices'
+    type (they are small), so scipy keeps the large arrays as they are, mapped or not."""
     shape = tuple(int(x) for x in data[f"{name}_shape"])
-    return sp.csr_matrix(
-        (data[f"{name}_data"], data[f"{name}_indices"], data[f"{name}_indptr"]), shape=shape
-    )
+    indices = data[f"{name}_indices"]
+    indptr = np.asarray(data[f"{name}_indptr"])
+    if indptr.size and int(indptr[-1]) <= np.iinfo(indices.dtype).max:
+        indptr = indptr.astype(indices.dtype)
+    return sp.csr_matrix((data[f"{name}_data"], indices, indptr), shape=shape, copy=False)
