@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -235,18 +235,29 @@ def _build_full(
     tmp_dir = new_build_dir(index_dir, build_id)
     try:
         timings: dict[str, float] = {}
+        with _timed(timings, "pages"):
+            write_post_stores(tmp_dir, corpus.records, indexed)
+        # Stored bodies are not carried further: at 57k posts they are about 1 GB.
+        parsed.posts.clear()
+        posts.clear()  # corpus.posts: publish needs only records and the files table
+        indexed = [replace(post, body_html="") for post in indexed]
         with _timed(timings, "fulltext"):
             progress.stage("full text", len(indexed))
             build_fulltext(indexed, tmp_dir / FULLTEXT_DIR, on_post=lambda _: progress.advance())
+        indexed = [replace(post, body_text="") for post in indexed]
         with _timed(timings, "ranking"):
             assert parsed.words is not None and parsed.terms is not None
             counts = stack_word_counts([(parsed.words, indexed_rows)])
+            parsed.words = None
             counts.save(tmp_dir)
             weigh(counts, options.ranking).save(tmp_dir)
+            del counts
         with _timed(timings, "tfidf"):
             table = stack_counts([(parsed.terms, indexed_rows)])
+            parsed.terms = None
             model = weigh_counts(table)
             table.save(tmp_dir)
+            del table
             model.save(tmp_dir)
         with _timed(timings, "related"):
             progress.stage("related", len(indexed))
@@ -254,8 +265,6 @@ def _build_full(
             compute_related(
                 corpus.records, model.matrix, options.related, progress.advance, pins=pins
             ).save(tmp_dir)
-        with _timed(timings, "pages"):
-            write_post_stores(tmp_dir, corpus.records, indexed)
         extra = {
             "mode": "full",
             "drift": {"changed_since_full": 0},
