@@ -246,7 +246,7 @@ def hugo_ranker(corpus: Corpus) -> Ranker:
 def tfidf_ranker(corpus: Corpus, build_dir: Path) -> Ranker:
     matrix = sp.load_npz(build_dir / "tfidf.npz").tocsr().astype(np.float64)
     if matrix.shape[0] != len(corpus.slugs):
-        raise SystemExit(f"tfidf.npz has {matrix.shape[0]} rows, posts.json {len(corpus.slugs)}")
+        raise SystemExit(f"tfidf.npz has {matrix.shape[0]} rows, catalog {len(corpus.slugs)}")
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     matrix = sp.csr_matrix(sp.diags(1.0 / norms) @ matrix)

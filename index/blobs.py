@@ -1,12 +1,13 @@
-"""Per-post strings in one file, read by catalog row through mmap.
+"""Per-post values in one file, read by catalog row through mmap.
 
-Two stores use it: the body texts that snippets are cut from and phrases are checked
-against (`texts`), and the sanitised HTML of post pages (`pages`). At 57k posts the
-body texts alone are a few hundred megabytes, so a worker maps the file instead of
-loading it and each request reads only the posts it shows; the kernel shares the
-pages between workers. Each store is `<name>.jsonl` (one JSON string per line, so
-the artifacts stay JSON and `.npz` like every other) and `<name>.npz` (each row's byte
-offset). An incremental build copies the lines of unchanged posts as they are.
+Three stores use it: the catalog records (`posts`), the body texts that snippets are
+cut from and phrases are checked against (`texts`), and the sanitised HTML of post
+pages (`pages`). At 57k posts the body texts alone are a few hundred megabytes, so a
+worker maps the file instead of loading it and each request reads only the posts it
+shows; the kernel shares the pages between workers. Each store is `<name>.jsonl`
+(one JSON value per line, so the artifacts stay JSON and `.npz` like every other)
+and `<name>.npz` (each row's byte offset). An incremental build copies the lines of
+unchanged posts as they are.
 """
 
 from __future__ import annotations
@@ -15,29 +16,31 @@ import json
 import mmap
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+CATALOG = "posts"
 TEXTS = "texts"
 PAGES = "pages"
 
 
-def write_blobs(out_dir: Path, name: str, items: Iterable[str | bytes]) -> None:
-    """Write the strings (or lines copied from another store's `raw`) of every row."""
+def write_blobs(out_dir: Path, name: str, items: Iterable[Any]) -> None:
+    """Write the JSON value (or a line copied from another store's `raw`) of every row."""
     offsets = [0]
     with open(out_dir / f"{name}.jsonl", "wb") as out:
         for item in items:
-            if isinstance(item, str):
-                data = (json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8")
-            else:
+            if isinstance(item, bytes):
                 data = item
+            else:
+                data = (json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8")
             out.write(data)
             offsets.append(offsets[-1] + len(data))
     np.savez(out_dir / f"{name}.npz", offsets=np.array(offsets, dtype=np.int64))
 
 
 class BlobStore:
-    """The strings of one store, by row; safe to share between threads."""
+    """The values of one store, by row; safe to share between threads."""
 
     def __init__(self, build_dir: Path, name: str) -> None:
         with np.load(build_dir / f"{name}.npz", allow_pickle=False) as data:
@@ -59,7 +62,7 @@ class BlobStore:
             return b""
         return self._map[int(self._offsets[row]) : int(self._offsets[row + 1])]
 
-    def get(self, row: int) -> str:
+    def get(self, row: int) -> Any:
         return json.loads(self.raw(row))
 
     def close(self) -> None:

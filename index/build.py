@@ -489,7 +489,7 @@ def settings_of(options: BuildOptions) -> dict[str, Any]:
         "related": related,
         "ranking": options.ranking.as_dict(),
         "fulltext_dir": FULLTEXT_DIR,
-        "format": 8,  # 8: bodies in the texts and pages stores, not in Whoosh
+        "format": 9,  # 9: catalog, bodies and pages in stores (JSON lines); no bodies in Whoosh
     }
 
 

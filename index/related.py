@@ -84,7 +84,7 @@ class RelatedSettings:
 
 @dataclass
 class RelatedLists:
-    """Per post (row order of posts.json): pinned posts first, then the best neighbours.
+    """Per post (row order of the catalog): pinned posts first, then the best neighbours.
 
     `neighbours` is -1 where a list is short; `pinned[i]` says how many of row i's first
     entries are editor pins. `time` is the prior factor the blended score was multiplied by.
@@ -139,7 +139,7 @@ class RelatedLists:
 
 _ARRAYS = ("neighbours", "score", "text", "taxonomy", "time", "pinned")
 
-Record = Mapping[str, Any]  # a posts.json record: slug, date, categories, tags, keywords
+Record = Mapping[str, Any]  # a catalog record: slug, date, categories, tags, keywords
 
 
 @lru_cache(maxsize=65_536)  # a blog has a few thousand labels, met on every post

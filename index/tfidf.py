@@ -3,7 +3,7 @@
 Keeping the counts (not just the weights) is what makes incremental builds exact:
 when posts change, only their rows are counted again, document frequencies and IDF
 are recomputed from all rows, and the weighted matrix is the same as a full build's.
-Everything is saved as `.npz` + JSON, never pickle. Rows follow `posts.json`.
+Everything is saved as `.npz` + JSON, never pickle. Rows follow the catalog (`posts.jsonl`).
 """
 
 from __future__ import annotations

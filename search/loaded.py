@@ -20,7 +20,7 @@ from whoosh.searching import Searcher as WhooshSearcher
 
 from index.blobs import PAGES, TEXTS, BlobStore
 from index.build import FULLTEXT_DIR
-from index.catalog import alias_key, load_catalog
+from index.catalog import CatalogRecords, alias_key
 from index.manifest import verify_build
 from index.related import RelatedLists
 from index.schema import english_analyzer, facet_key, plain_analyzer
@@ -30,6 +30,19 @@ from .facets import FacetTable
 from .ranking import Ranking
 from .snippets import Highlighter
 
+# The catalog fields read for every post when a build is opened (facets, aliases, dates).
+_SUMMARY_FIELDS = (
+    "slug",
+    "date",
+    "categories",
+    "tags",
+    "keywords",
+    "authors",
+    "aliases",
+    "featured",
+    "trending",
+)
+
 
 class LoadedBuild:
     """Everything needed to answer requests from one build directory."""
@@ -38,11 +51,13 @@ class LoadedBuild:
         self.build_dir = build_dir
         self.manifest = verify_build(build_dir)
         self.build_id: str = self.manifest["build_id"]
-        self.posts: list[dict[str, Any]] = load_catalog(build_dir)
-        self.row_of = {post["slug"]: row for row, post in enumerate(self.posts)}
-        self.aliases = _alias_table(self.posts)
+        self.posts = CatalogRecords(build_dir)  # decoded per access, not held
+        # What every request needs from all posts, read in one pass and kept compact.
+        summaries = [{key: record[key] for key in _SUMMARY_FIELDS} for record in self.posts]
+        self.row_of = {post["slug"]: row for row, post in enumerate(summaries)}
+        self.aliases = _alias_table(summaries)
         self.related = RelatedLists.load(build_dir)
-        self.publish_times = [_parse_date(post["date"]) for post in self.posts]
+        self.publish_times = [_parse_date(post["date"]) for post in summaries]
         # Dated rows sorted by date, so each request finds the scheduled ones by bisection
         # instead of walking every post.
         self._by_date = sorted(
@@ -51,17 +66,18 @@ class LoadedBuild:
         self._dates = [published for published, _ in self._by_date]
         self.fulltext = whoosh_index.open_dir(str(build_dir / FULLTEXT_DIR))
         self.ranking = Ranking(build_dir)
-        self.facets = FacetTable(self.posts, self.publish_times)
+        self.facets = FacetTable(summaries, self.publish_times)
         # Newest first; undated posts last. Used to sort and to break score ties.
         self.recency = np.nan_to_num(self.facets.timestamps, nan=-np.inf)
-        self.slug_rank = np.argsort(np.argsort([p["slug"] for p in self.posts], kind="stable"))
+        self.slug_rank = np.argsort(np.argsort([p["slug"] for p in summaries], kind="stable"))
         self.highlighters = {
             "en": Highlighter(english_analyzer()),
             "other": Highlighter(plain_analyzer()),
         }
         self.texts = BlobStore(build_dir, TEXTS)  # body texts: snippets, body phrases
         self.pages = BlobStore(build_dir, PAGES)  # sanitised body HTML: post pages
-        self.category_names = _display_names(self.posts)
+        self.category_names = _display_names(summaries)
+        del summaries
         self._local = threading.local()
         self._opened: list[WhooshSearcher] = []
         self._opened_lock = threading.Lock()
@@ -100,6 +116,7 @@ class LoadedBuild:
         self.fulltext.storage.close()
         self.texts.close()
         self.pages.close()
+        self.posts.close()
 
     def is_visible(self, row: int, now: dt.datetime) -> bool:
         """False for a scheduled post whose date has not come yet."""

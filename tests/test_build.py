@@ -88,9 +88,10 @@ def test_artifacts_are_npz_and_json_without_pickle(tmp_path: Path) -> None:
             with np.load(path, allow_pickle=False) as data:
                 for name in data.files:
                     assert data[name].dtype != object
-        elif path.suffix == ".jsonl":  # one JSON string per post
+        elif path.suffix == ".jsonl":  # one JSON value per post: a record, text or HTML
             lines = path.read_text(encoding="utf-8").splitlines()
-            assert lines and all(isinstance(json.loads(line), str) for line in lines)
+            kind = dict if path.name == "posts.jsonl" else str
+            assert lines and all(isinstance(json.loads(line), kind) for line in lines)
         else:
             json.loads(path.read_text(encoding="utf-8"))
     assert not [p for p in result.build_dir.rglob("*") if p.suffix in (".pkl", ".joblib")]
@@ -166,9 +167,9 @@ def test_a_tampered_build_is_never_served(tmp_path: Path) -> None:
         assert searcher.stats()["build_id"] == good.name
         write_post(posts, "delta.md", {"title": "Delta"}, "New words.")
         bad = build(posts, index_dir).build_dir
-        catalog = bad / "posts.json"
+        catalog = bad / "posts.jsonl"
         catalog.write_text(catalog.read_text().replace("Delta", "Evil!"))
-        with pytest.raises(BuildCorrupt, match="posts.json"):
+        with pytest.raises(BuildCorrupt, match="posts.jsonl"):
             verify_build(bad)
         assert searcher.stats()["build_id"] == good.name  # keeps serving the good build
         with pytest.raises(BuildCorrupt):

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from api.cli import main
 from index import BuildOptions, build
+from index.catalog import load_catalog
 from index.related import (
     RelatedSettings,
     label_informativeness,
@@ -130,7 +131,7 @@ def test_older_post_prior_is_a_setting(timeline: Path, tmp_path: Path) -> None:
 
 def test_served_score_is_the_documented_blend(timeline: Path, tmp_path: Path) -> None:
     build(timeline, tmp_path / "i")
-    records = json.loads((tmp_path / "i" / "current" / "posts.json").read_text())
+    records = load_catalog(tmp_path / "i" / "current")
     weight = taxonomy_weight(records, RelatedSettings())
     with Searcher(tmp_path / "i") as searcher:
         for result in searcher.related("source", 3).results:
