@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 
 
@@ -10,7 +11,12 @@ def _shallow(record: Any) -> dict[str, Any]:
     """A dataclass as a dict without copying nested values (`dataclasses.asdict`
     deep-copies every list and dict: it was a third of a cached related answer's time).
     Callers must not mutate nested values: they may be shared with a cached answer."""
-    return {f.name: getattr(record, f.name) for f in fields(record)}
+    return {name: getattr(record, name) for name in _field_names(type(record))}
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
 
 
 @dataclass
@@ -43,10 +49,10 @@ class FacetValue:
     level: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form; `level` only for categories."""
-        out = _shallow(self)
-        if self.level is None:
-            del out["level"]
+        """JSON-ready form; `level` only for categories (hundreds per page: spelt out)."""
+        out: dict[str, Any] = {"name": self.name, "value": self.value, "count": self.count}
+        if self.level is not None:
+            out["level"] = self.level
         return out
 
 
