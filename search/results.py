@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 
-def _shallow(record: Any) -> dict[str, Any]:
+def shallow_dict(record: Any) -> dict[str, Any]:
     """A dataclass as a dict without copying nested values (`dataclasses.asdict`
     deep-copies every list and dict: it was a third of a cached related answer's time).
     Callers must not mutate nested values: they may be shared with a cached answer."""
@@ -36,7 +36,7 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (nested values shared, not copied)."""
-        return _shallow(self)
+        return shallow_dict(self)
 
 
 @dataclass
@@ -106,7 +106,7 @@ class RelatedPost:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (nested values shared, not copied)."""
-        return _shallow(self)
+        return shallow_dict(self)
 
 
 @dataclass

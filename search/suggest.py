@@ -10,7 +10,7 @@ candidate words are looked at, whatever the prefix.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from .facets import FacetFilters
 from .loaded import LoadedBuild
 from .query import parse_query
 from .ranking import MAX_COMPLETIONS
+from .results import shallow_dict
 
 
 @dataclass
@@ -53,8 +54,13 @@ class Suggestions:
     build_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
+        """JSON-ready form (a fresh dict per completion and post: callers add URLs)."""
+        return {
+            "query": self.query,
+            "completions": [shallow_dict(c) for c in self.completions],
+            "posts": [shallow_dict(p) for p in self.posts],
+            "build_id": self.build_id,
+        }
 
 
 def suggest(
