@@ -23,7 +23,7 @@ from whoosh.analysis import (
     StemFilter,
     StopFilter,
 )
-from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.fields import ID, TEXT, Schema
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
@@ -83,26 +83,18 @@ def plain_analyzer() -> Analyzer:
 
 
 def build_schema() -> Schema:
-    """Return the schema of the full-text index."""
+    """Return the schema of the full-text index: the short text fields phrases are
+    matched in, and the slug that maps a document to its catalog row. Facets, flags
+    and dates are numpy arrays over the catalog (search/facets.py), not Whoosh fields."""
     english, plain = english_analyzer(), plain_analyzer()
-    facet = {"commas": True, "lowercase": True, "scorable": False}
     return Schema(
         slug=ID(stored=True, unique=True),
-        title=TEXT(analyzer=english, stored=True),
+        title=TEXT(analyzer=english),
         excerpt=TEXT(analyzer=english),
         categories=TEXT(analyzer=english),
         labels=TEXT(analyzer=english),
-        title_intl=TEXT(analyzer=plain, stored=True),
+        title_intl=TEXT(analyzer=plain),
         excerpt_intl=TEXT(analyzer=plain),
-        category=KEYWORD(**facet),
-        tag=KEYWORD(**facet),
-        author=KEYWORD(**facet),
-        date=DATETIME(),
-        published=NUMERIC(sortable=True, bits=64, signed=True),
-        featured=BOOLEAN(),
-        trending=BOOLEAN(),
-        reading_time=NUMERIC(),
-        lang=ID(),
     )
 
 
@@ -120,25 +112,13 @@ def own_excerpt(post: Post) -> str:
 
 def post_to_document(post: Post) -> dict[str, Any]:
     """Return the Whoosh document (field name -> value) of one post."""
-    category_names = [c.name for c in post.categories]
     document: dict[str, Any] = {
         "slug": post.slug,
-        "categories": " ".join(category_names),
+        "categories": " ".join(c.name for c in post.categories),
         "labels": " ".join(post.labels),
-        "category": ",".join(facet_key(n) for n in category_names),
-        "tag": ",".join(facet_key(n) for n in post.labels),
-        "author": ",".join(facet_key(n) for n in post.authors),
-        "featured": post.featured,
-        "trending": post.trending,
-        "reading_time": post.reading_time,
-        "lang": post.lang,
-        # Browsing sorts on this: undated posts get the smallest value and come last.
-        "published": int(post.date.timestamp()) if post.date else -(2**62),
     }
     if post.lang == "en":
         document.update(title=post.title, excerpt=own_excerpt(post))
     else:
         document.update(title_intl=post.title, excerpt_intl=own_excerpt(post))
-    if post.date is not None:
-        document["date"] = post.date.replace(tzinfo=None)  # Whoosh stores naive UTC
     return document
