@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 
+from .mapped import mapped_arrays
 from .posts import Post
 
 COUNTS_FILE = "terms.npz"
@@ -137,6 +138,18 @@ def _weigh_rows(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     np.log(weights.data, out=weights.data)
     weights.data += 1.0
     return l2_normalise(weights @ sp.diags(idf.astype(np.float32)))
+
+
+def mapped_matrix(build_dir: Path) -> sp.csr_matrix:
+    """The build's TF-IDF matrix over memory-mapped arrays (a worker's copy would be
+    about 4 KB per post; mapped, workers share it and read only the rows they use)."""
+    arrays = mapped_arrays(build_dir / MATRIX_FILE)
+    if bytes(arrays["format"]) != b"csr":
+        raise ValueError(f"{MATRIX_FILE} is not a CSR matrix")
+    shape = tuple(int(x) for x in arrays["shape"])
+    return sp.csr_matrix(
+        (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape, copy=False
+    )
 
 
 def l2_normalise(matrix: sp.csr_matrix) -> sp.csr_matrix:

@@ -13,11 +13,9 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import scipy.sparse as sp
-
 from index.pins import find_post, lookup_table
 from index.related import RelatedSettings, normalize_label
-from index.tfidf import MATRIX_FILE
+from index.tfidf import mapped_matrix
 
 from .explain import explain_fallback, explain_related
 from .loaded import LoadedBuild
@@ -32,7 +30,7 @@ class RelatedContext:
         saved = loaded.manifest.get("settings", {}).get("related", {})
         known = RelatedSettings.__dataclass_fields__
         self.settings = RelatedSettings(**{k: v for k, v in saved.items() if k in known})
-        self.text = sp.load_npz(loaded.build_dir / MATRIX_FILE).tocsr()
+        self.text = mapped_matrix(loaded.build_dir)
         self.lookup = lookup_table(posts)
         oldest = float("-inf")
         self.newest_first = sorted(
