@@ -27,16 +27,38 @@ PAGES = "pages"
 
 def write_blobs(out_dir: Path, name: str, items: Iterable[Any]) -> None:
     """Write the JSON value (or a line copied from another store's `raw`) of every row."""
-    offsets = [0]
-    with open(out_dir / f"{name}.jsonl", "wb") as out:
+    with BlobWriter(out_dir, name) as writer:
         for item in items:
-            if isinstance(item, bytes):
-                data = item
-            else:
-                data = (json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8")
-            out.write(data)
-            offsets.append(offsets[-1] + len(data))
-    np.savez(out_dir / f"{name}.npz", offsets=np.array(offsets, dtype=np.int64))
+            writer.add(item)
+
+
+class BlobWriter:
+    """Appends rows to a new store; the offsets are written when it is closed."""
+
+    def __init__(self, out_dir: Path, name: str) -> None:
+        self._out_dir, self._name = out_dir, name
+        self._file = open(out_dir / f"{name}.jsonl", "wb")  # noqa: SIM115 - closed in close()
+        self._offsets = [0]
+
+    def add(self, item: Any) -> None:
+        """Append a JSON value, or a line copied as is from another store's `raw`."""
+        if isinstance(item, bytes):
+            data = item
+        else:
+            data = (json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8")
+        self._file.write(data)
+        self._offsets.append(self._offsets[-1] + len(data))
+
+    def close(self) -> None:
+        self._file.close()
+        offsets = np.array(self._offsets, dtype=np.int64)
+        np.savez(self._out_dir / f"{self._name}.npz", offsets=offsets)
+
+    def __enter__(self) -> BlobWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class BlobStore:

@@ -14,11 +14,12 @@ full build exceed `FULL_REBUILD_SHARE` of the corpus (bounding score drift).
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
@@ -31,7 +32,7 @@ from .errors import NothingToBuild, PostParseError, PostsSkipped
 from .fulltext import build_fulltext
 from .lexical import RankingSettings, WordCounts, count_words, stack_word_counts, weigh
 from .manifest import read_manifest, verify_build, write_manifest
-from .pages import write_post_stores
+from .pages import PostStores
 from .pins import resolve_pins
 from .posts import Post, find_post_files, parse_post
 from .related import RelatedSettings, compute_related
@@ -216,51 +217,52 @@ def _build_full(
     posts_dir: Path, index_dir: Path, options: BuildOptions, progress: Progress, now: dt.datetime
 ) -> BuildResult:
     names = [p.relative_to(posts_dir).as_posix() for p in find_post_files(posts_dir)]
-    parsed = parse_files(posts_dir, names, progress, count=True)
-    skipped, states = parsed.skipped, parsed.states
-    posts, duplicates = resolve_duplicate_slugs(parsed.posts)  # keeps the path order
-    indexed = [p for p in posts if not p.draft]
-    indexed_rows = [row for row, post in enumerate(parsed.posts) if not post.draft]
-    if not indexed:
-        drafts = len(posts) - len(indexed)
-        raise NothingToBuild(_nothing_reason(posts_dir, len(names), skipped, drafts))
-    corpus = Corpus(
-        posts=posts,
-        records=[post_record(p) for p in indexed],
-        files=files_table(posts, skipped, states),
-        skipped=skipped,
-        duplicates=duplicates,
-    )
     build_id = new_build_id()
     tmp_dir = new_build_dir(index_dir, build_id)
     try:
         timings: dict[str, float] = {}
-        with _timed(timings, "pages"):
-            write_post_stores(tmp_dir, corpus.records, indexed)
-        # Stored bodies are not carried further: at 57k posts they are about 1 GB.
-        parsed.posts.clear()
-        posts.clear()  # corpus.posts: publish needs only records and the files table
-        indexed = [replace(post, body_html="") for post in indexed]
+        with _timed(timings, "parse"):
+            # Bodies go to the page and text stores as they are parsed: at 57k posts
+            # they are about 1 GB, and nothing after this step needs the HTML.
+            stores = PostStores(tmp_dir)
+            try:
+                parsed = parse_files(posts_dir, names, progress, count=True, sink=stores.add)
+            finally:
+                stores.close()
+        skipped, states = parsed.skipped, parsed.states
+        posts, duplicates = resolve_duplicate_slugs(parsed.posts)  # keeps the path order
+        parsed.posts = []
+        indexed = [p for p in posts if not p.draft]
+        if not indexed:
+            drafts = len(posts) - len(indexed)
+            raise NothingToBuild(_nothing_reason(posts_dir, len(names), skipped, drafts))
+        corpus = Corpus(
+            posts=[],  # publish needs only the records and the files table
+            records=[post_record(p) for p in indexed],
+            files=files_table(posts, skipped, states),
+            skipped=skipped,
+            duplicates=duplicates,
+        )
+        del posts
         with _timed(timings, "fulltext"):
             progress.stage("full text", len(indexed))
             build_fulltext(indexed, tmp_dir / FULLTEXT_DIR, on_post=lambda _: progress.advance())
-        indexed = [replace(post, body_text="") for post in indexed]
+        del indexed  # the last use of the body texts
         with _timed(timings, "ranking"):
-            assert parsed.words is not None and parsed.terms is not None
-            counts = stack_word_counts([(parsed.words, indexed_rows)])
-            parsed.words = None
+            counts = stack_word_counts(parsed.word_parts)
+            parsed.word_parts = []
             counts.save(tmp_dir)
             weigh(counts, options.ranking).save(tmp_dir)
             del counts
         with _timed(timings, "tfidf"):
-            table = stack_counts([(parsed.terms, indexed_rows)])
-            parsed.terms = None
+            table = stack_counts(parsed.term_parts)
+            parsed.term_parts = []
             model = weigh_counts(table)
             table.save(tmp_dir)
             del table
             model.save(tmp_dir)
         with _timed(timings, "related"):
-            progress.stage("related", len(indexed))
+            progress.stage("related", len(corpus.records))
             pins = resolve_pins(corpus.records)
             compute_related(
                 corpus.records, model.matrix, options.related, progress.advance, pins=pins
@@ -280,17 +282,22 @@ def _build_full(
 
 @dataclass
 class Parsed:
-    """Posts parsed from files, with their word and term counts (rows follow `posts`)."""
+    """Posts parsed from files; with counting, each chunk's word and term counts with
+    the rows (in that chunk) of its indexed, non-draft posts, ready to stack."""
 
     posts: list[Post]
     skipped: list[PostParseError]
     states: dict[str, FileState]
-    words: WordCounts | None = None
-    terms: TermCounts | None = None
+    word_parts: list[tuple[WordCounts, list[int]]] = field(default_factory=list)
+    term_parts: list[tuple[TermCounts, list[int]]] = field(default_factory=list)
 
 
 def parse_files(
-    posts_dir: Path, names: Sequence[str], progress: Progress, count: bool = False
+    posts_dir: Path,
+    names: Sequence[str],
+    progress: Progress,
+    count: bool = False,
+    sink: Callable[[Post], None] | None = None,
 ) -> Parsed:
     """Parse the named files; broken ones become errors. Each file is read once.
 
@@ -298,7 +305,8 @@ def parse_files(
     and language detection are pure Python: ~2.5 ms a post on one core), in chunks;
     with `count`, each chunk also counts its posts' words (ranking) and terms
     (TF-IDF) there, so a full build tokenises on every core. Results come back in
-    the order of `names`, so the build is the same either way.
+    the order of `names`, so the build is the same either way. With a `sink`, every
+    indexed post is handed to it in that order and kept without its body HTML.
     """
     progress.stage("parse", len(names))
     cores = min(4, os.cpu_count() or 1)
@@ -306,29 +314,35 @@ def parse_files(
     size = max(32, min(256, -(-len(names) // (cores * 8)))) if parallel else max(1, len(names))
     jobs = [(posts_dir, names[i : i + size], count) for i in range(0, len(names), size)]
     parsed = Parsed([], [], {})
-    word_parts: list[tuple[WordCounts, range]] = []
-    term_parts: list[tuple[TermCounts, range]] = []
     with ExitStack() as stack:
         if parallel:
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=cores))
+            # Workers come from a fork server, not from this process: a forked worker
+            # would inherit the reindex lock, and one orphaned by a killed reindex
+            # would hold it until it noticed.
+            context = multiprocessing.get_context("forkserver")
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=cores, mp_context=context))
             chunks = pool.map(_parse_chunk, jobs)
         else:
             chunks = map(_parse_chunk, jobs)
         for results, words, terms in chunks:
+            indexed_rows: list[int] = []  # rows of the chunk's counts to keep
+            chunk_posts = 0
             for name, post, error, state in results:
                 if post is not None:
-                    parsed.posts.append(post)
+                    if not post.draft:
+                        indexed_rows.append(chunk_posts)
+                        if sink is not None:
+                            sink(post)
+                    chunk_posts += 1
+                    parsed.posts.append(replace(post, body_html="") if sink else post)
                 elif error is not None:
                     parsed.skipped.append(PostParseError(*error))
                 if state is not None:
                     parsed.states[name] = state
             if words is not None and terms is not None:
-                word_parts.append((words, range(len(words.langs))))
-                term_parts.append((terms, range(terms.counts.shape[0])))
+                parsed.word_parts.append((words, indexed_rows))
+                parsed.term_parts.append((terms, indexed_rows))
             progress.advance(len(results))
-    if count:
-        parsed.words = stack_word_counts(word_parts) if word_parts else count_words([])
-        parsed.terms = stack_counts(term_parts) if term_parts else count_terms([])
     return parsed
 
 

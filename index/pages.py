@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .blobs import PAGES, TEXTS, BlobStore, write_blobs
+from .blobs import PAGES, TEXTS, BlobStore, BlobWriter
 from .posts import Post
 from .sanitise import sanitise_html
 from .text import render_markdown
@@ -28,43 +28,51 @@ def render_body(markdown: str) -> str:
     return sanitise_html(render_markdown(markdown, html=True).html)
 
 
+class PostStores:
+    """Writes the `pages` and `texts` stores of a build, one indexed post at a time.
+
+    A full build adds posts as they are parsed, so no body is held for the whole
+    corpus; an incremental build adds changed posts and lines copied from the
+    previous build.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self._pages = BlobWriter(out_dir, PAGES)
+        self._texts = BlobWriter(out_dir, TEXTS)
+
+    def add(self, post: Post) -> None:
+        self._pages.add(post.body_html)
+        self._texts.add(post.body_text)
+
+    def copy(self, pages: bytes, texts: bytes) -> None:
+        self._pages.add(pages)
+        self._texts.add(texts)
+
+    def close(self) -> None:
+        self._pages.close()
+        self._texts.close()
+
+
 def write_post_stores(
     out_dir: Path,
     records: Sequence[dict[str, Any]],
     fresh: Iterable[Post],
-    previous_dir: Path | None = None,
-    previous_rows: Mapping[str, int] | None = None,
+    previous_dir: Path,
+    previous_rows: Mapping[str, int],
 ) -> None:
-    """Write the `pages` and `texts` stores for `records` (catalog order).
-
-    Posts in `fresh` are written from the post; the others are copied from
-    `previous_dir`'s stores, at their row there (`previous_rows`: file path -> row).
-    """
+    """Write the stores for `records` (catalog order): posts in `fresh` from the post,
+    the others copied from `previous_dir`'s stores at their row there."""
     posts = {post.path: post for post in fresh}
-    for name, value in ((PAGES, _html), (TEXTS, _text)):
-        previous = BlobStore(previous_dir, name) if previous_dir is not None else None
-        try:
-            rows = (
-                value(posts[r["path"]])
-                if r["path"] in posts
-                else _copied(previous, previous_rows, r["path"])
-                for r in records
-            )
-            write_blobs(out_dir, name, rows)
-        finally:
-            if previous is not None:
-                previous.close()
-
-
-def _html(post: Post) -> str:
-    return post.body_html
-
-
-def _text(post: Post) -> str:
-    return post.body_text
-
-
-def _copied(previous: BlobStore | None, rows: Mapping[str, int] | None, path: str) -> bytes:
-    if previous is None or rows is None:
-        raise KeyError(path)
-    return previous.raw(rows[path])
+    pages, texts = BlobStore(previous_dir, PAGES), BlobStore(previous_dir, TEXTS)
+    stores = PostStores(out_dir)
+    try:
+        for record in records:
+            if record["path"] in posts:
+                stores.add(posts[record["path"]])
+            else:
+                row = previous_rows[record["path"]]
+                stores.copy(pages.raw(row), texts.raw(row))
+    finally:
+        stores.close()
+        pages.close()
+        texts.close()

@@ -15,12 +15,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import multiprocessing.util
 import os
 import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from .errors import BuildCorrupt, NoBuildToRollBackTo, ReindexLocked
 
@@ -174,11 +176,19 @@ def writer_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[LockInfo
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
+        # Processes forked for the build (Whoosh's writers) must not keep the lock: one
+        # orphaned by a killed reindex would hold it for as long as it lives.
+        multiprocessing.util.register_after_fork(handle, _close_in_child)
         yield info
         handle.seek(0)
         handle.truncate()  # a clean exit: nothing to recover next time
     finally:
         handle.close()
+
+
+def _close_in_child(handle: IO[str]) -> None:
+    """Close a forked child's copy of the lock file (the parent's lock is unaffected)."""
+    handle.close()
 
 
 def _fsync_dir(path: Path) -> None:

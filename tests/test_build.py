@@ -160,6 +160,30 @@ def test_second_writer_is_refused_while_the_lock_is_held(tmp_path: Path) -> None
     assert build(posts, index_dir).changed  # the lock is free again
 
 
+def _sleep_a_while(started) -> None:
+    started.set()
+    time.sleep(30)
+
+
+def test_a_process_forked_during_a_build_does_not_keep_the_lock(tmp_path: Path) -> None:
+    """Whoosh forks writer processes; one that outlives a killed reindex must not block
+    the next reindex."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    started = context.Event()
+    child = context.Process(target=_sleep_a_while, args=(started,), daemon=True)
+    with writer_lock(tmp_path):
+        child.start()
+        assert started.wait(10)
+    try:
+        with writer_lock(tmp_path):  # the child still runs, the lock is free
+            assert child.is_alive()
+    finally:
+        child.kill()
+        child.join()
+
+
 def test_a_tampered_build_is_never_served(tmp_path: Path) -> None:
     posts, index_dir = small_corpus(tmp_path / "posts"), tmp_path / "index"
     good = build(posts, index_dir).build_dir
