@@ -324,3 +324,25 @@ def test_lists_over_the_strongest_terms_equal_whole_vectors_when_all_terms_fit(
     monkeypatch.setattr(related, "CANDIDATE_TERMS", 2)
     few = related.compute_related(records, matrix)
     assert (few.neighbours != whole.neighbours).any()  # the setting is in effect
+
+
+def test_lists_computed_by_two_processes_equal_one_process(
+    duplicated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scipy.sparse as sp
+
+    import index.related as related
+    from index.catalog import load_catalog
+    from index.store import current_build_dir
+
+    build_dir = current_build_dir(duplicated.parent / "index")
+    records = load_catalog(build_dir)
+    matrix = sp.load_npz(build_dir / "tfidf.npz")
+    monkeypatch.setattr(related, "PARALLEL_FROM", 10**9)
+    alone = related.compute_related(records, matrix)
+    monkeypatch.setattr(related, "PARALLEL_FROM", 2)
+    done: list[int] = []
+    shared = related.compute_related(records, matrix, on_rows=done.append)
+    assert sum(done) == len(records) and len(done) == 2
+    for name in ("neighbours", "score", "text", "taxonomy", "time", "pinned"):
+        assert (getattr(shared, name) == getattr(alone, name)).all(), name
