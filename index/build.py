@@ -316,10 +316,9 @@ def parse_files(
     parsed = Parsed([], [], {})
     with ExitStack() as stack:
         if parallel:
-            # Workers come from a fork server, not from this process: a forked worker
-            # would inherit the reindex lock, and one orphaned by a killed reindex
-            # would hold it until it noticed.
-            context = multiprocessing.get_context("forkserver")
+            # Forked workers close their copy of the reindex lock (see store.writer_lock).
+            # A fork server or spawn would re-run an unguarded calling script.
+            context = multiprocessing.get_context("fork")
             pool = stack.enter_context(ProcessPoolExecutor(max_workers=cores, mp_context=context))
             chunks = pool.map(_parse_chunk, jobs)
         else:
