@@ -35,7 +35,7 @@ SETTINGS: dict[str, Setting] = {
     "MAX_SUGGESTIONS": Setting(10, "Largest `limit` and `posts` served by /api/suggest."),
     "SEARCH_TIME_LIMIT": Setting(2.0, "Seconds a phrase search may run before partial results."),
     "ANSWER_CACHE_ENTRIES": Setting(
-        4096, "Answers each worker keeps per build (search, suggest, related); 0: no cache."
+        256, "Answers each worker keeps per build (search, suggest, related); 0: no cache."
     ),
     "RESPONSE_CACHE_MB": Setting(
         32.0, "Megabytes of encoded GET answers each worker keeps (per URL and ETag); 0: none."

@@ -1,10 +1,11 @@
-"""Per-post values in one file, read by catalog row through mmap.
+"""Per-post values in one file, read by catalog row.
 
 Three stores use it: the catalog records (`posts`), the body texts that snippets are
 cut from and phrases are checked against (`texts`), and the sanitised HTML of post
 pages (`pages`). At 57k posts the body texts alone are a few hundred megabytes, so a
-worker maps the file instead of loading it and each request reads only the posts it
-shows; the kernel shares the pages between workers. Each store is `<name>.jsonl`
+worker reads rows from the file (pread) instead of loading it and each request reads
+only the posts it shows; the kernel's page cache shares them between workers. Each
+store is `<name>.jsonl`
 (one JSON value per line, so the artifacts stay JSON and `.npz` like every other)
 and `<name>.npz` (each row's byte offset). An incremental build copies the lines of
 unchanged posts as they are.
@@ -13,7 +14,7 @@ unchanged posts as they are.
 from __future__ import annotations
 
 import json
-import mmap
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -62,16 +63,17 @@ class BlobWriter:
 
 
 class BlobStore:
-    """The values of one store, by row; safe to share between threads."""
+    """The values of one store, by row; safe to share between threads.
+
+    Rows are read with `pread`, not through a memory map: the kernel's page cache
+    still serves (and shares) them, but a worker that has shown many posts does not
+    carry every page it touched in its resident memory.
+    """
 
     def __init__(self, build_dir: Path, name: str) -> None:
         with np.load(build_dir / f"{name}.npz", allow_pickle=False) as data:
             self._offsets = data["offsets"]
-        path = build_dir / f"{name}.jsonl"
-        self._map: mmap.mmap | None = None
-        with open(path, "rb") as source:
-            if path.stat().st_size:
-                self._map = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
+        self._fd: int | None = os.open(build_dir / f"{name}.jsonl", os.O_RDONLY)
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -80,14 +82,15 @@ class BlobStore:
         """The stored line of a row (IndexError past the end)."""
         if not 0 <= row < len(self):
             raise IndexError(row)
-        if self._map is None:
-            return b""
-        return self._map[int(self._offsets[row]) : int(self._offsets[row + 1])]
+        if self._fd is None:
+            raise ValueError("the store is closed")
+        start, end = int(self._offsets[row]), int(self._offsets[row + 1])
+        return os.pread(self._fd, end - start, start) if end > start else b""
 
     def get(self, row: int) -> Any:
         return json.loads(self.raw(row))
 
     def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-            self._map = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -16,7 +16,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-DEFAULT_ENTRIES = 4096
+# Answers are large (a page of hits plus four facets); repeated URLs are served from
+# the HTTP layer's own cache of encoded answers, so few are kept here.
+DEFAULT_ENTRIES = 256
 
 
 class AnswerCache:
