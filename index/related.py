@@ -39,6 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .duplicates import duplicates_by_row, find_near_duplicates
+from .mapped import mapped_arrays
 from .pins import PinTable
 from .tfidf import l2_normalise, strongest_terms
 
@@ -116,8 +117,8 @@ class RelatedLists:
         they load as "no prior, no pins", so a build can be served (or rolled back to)
         until the next reindex rewrites it.
         """
-        with np.load(build_dir / RELATED_FILE, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in _ARRAYS if name in data.files}
+        mapped = mapped_arrays(build_dir / RELATED_FILE)  # read-only, shared by workers
+        arrays = {name: mapped[name] for name in _ARRAYS if name in mapped}
         shape = arrays["neighbours"].shape
         arrays.setdefault("time", np.ones(shape, dtype=np.float32))
         arrays.setdefault("pinned", np.zeros(shape[0], dtype=np.int16))

@@ -49,7 +49,10 @@ class LoadedBuild:
 
     def __init__(self, build_dir: Path, answer_cache_entries: int = DEFAULT_ENTRIES) -> None:
         self.build_dir = build_dir
-        self.manifest = verify_build(build_dir)
+        # The per-file table and artifact list are the builder's (tens of MB at 57k posts).
+        manifest = verify_build(build_dir)
+        self.manifest = {k: v for k, v in manifest.items() if k not in ("files", "artifacts")}
+        del manifest
         self.build_id: str = self.manifest["build_id"]
         self.posts = CatalogRecords(build_dir)  # decoded per access, not held
         # What every request needs from all posts, read in one pass and kept compact.
