@@ -112,7 +112,7 @@ def draft_related(loaded: LoadedBuild, draft: Draft, limit: int, now: dt.datetim
     parts = DraftScorer.of(loaded).scores(draft, now)
     context = RelatedContext.of(loaded)
     scores = parts["combined"]
-    slugs = np.array([post["slug"] for post in loaded.posts])
+    slugs = np.array(loaded.slugs)
     candidates = np.flatnonzero(scores > 0)
     order = candidates[np.lexsort((slugs[candidates], -np.round(scores[candidates], 6)))]
     page = RelatedPage(slug=None, build_id=loaded.build_id)

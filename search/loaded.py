@@ -57,7 +57,8 @@ class LoadedBuild:
         self.posts = CatalogRecords(build_dir)  # decoded per access, not held
         # What every request needs from all posts, read in one pass and kept compact.
         summaries = [{key: record[key] for key in _SUMMARY_FIELDS} for record in self.posts]
-        self.row_of = {post["slug"]: row for row, post in enumerate(summaries)}
+        self.slugs = [post["slug"] for post in summaries]
+        self.row_of = {slug: row for row, slug in enumerate(self.slugs)}
         self.aliases = _alias_table(summaries)
         self.related = RelatedLists.load(build_dir)
         self.publish_times = [_parse_date(post["date"]) for post in summaries]
@@ -149,7 +150,7 @@ class LoadedBuild:
     def scheduled_slugs(self, now: dt.datetime) -> list[str]:
         """Slugs of indexed posts still waiting for their publication date."""
         first_future = bisect.bisect_right(self._dates, now)
-        return [self.posts[row]["slug"] for _, row in self._by_date[first_future:]]
+        return [self.slugs[row] for _, row in self._by_date[first_future:]]
 
     def resolve(self, ref: str, now: dt.datetime) -> int | None:
         """Row of the visible post whose slug or alias is `ref` (case-insensitive), else None.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from math import inf
 from typing import Any
 
 from index.pins import find_post, lookup_table
@@ -31,11 +32,11 @@ class RelatedContext:
         known = RelatedSettings.__dataclass_fields__
         self.settings = RelatedSettings(**{k: v for k, v in saved.items() if k in known})
         self.text = mapped_matrix(loaded.build_dir)
-        self.lookup = lookup_table(posts)
-        oldest = float("-inf")
+        self.lookup = lookup_table(posts)  # one pass over the catalog
+        times, slugs = loaded.publish_times, loaded.slugs
         self.newest_first = sorted(
             range(len(posts)),
-            key=lambda row: (-_timestamp(posts[row]["date"], oldest), posts[row]["slug"]),
+            key=lambda row: (-(times[row].timestamp() if times[row] else -inf), slugs[row]),
         )
 
     @classmethod
@@ -153,7 +154,3 @@ def _candidates(
         if name_of(other, loaded) is None or context.near_duplicate(other, listed):
             continue
         yield other
-
-
-def _timestamp(value: str | None, missing: float) -> float:
-    return dt.datetime.fromisoformat(value).timestamp() if value else missing

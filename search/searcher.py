@@ -361,8 +361,8 @@ class Searcher:
         row = loaded.resolve(ref, now)
         if row is None or not loaded.is_visible(row, now):
             raise PostNotFound(ref)
-        if loaded.posts[row]["slug"] != ref:
-            raise PostMoved(ref, loaded.posts[row]["slug"])
+        if loaded.slugs[row] != ref:
+            raise PostMoved(ref, loaded.slugs[row])
         return row
 
 
