@@ -34,7 +34,7 @@ from .lexical import RankingSettings, WordCounts, count_words, stack_word_counts
 from .manifest import read_manifest, verify_build, write_manifest
 from .pages import PostStores
 from .pins import resolve_pins
-from .posts import Post, find_post_files, parse_post
+from .posts import Post, parse_post, post_file_entries
 from .related import RelatedSettings, compute_related
 from .store import (
     current_build_dir,
@@ -216,7 +216,7 @@ def _unchanged(current: Path, manifest: dict[str, Any], now: dt.datetime) -> Bui
 def _build_full(
     posts_dir: Path, index_dir: Path, options: BuildOptions, progress: Progress, now: dt.datetime
 ) -> BuildResult:
-    names = [p.relative_to(posts_dir).as_posix() for p in find_post_files(posts_dir)]
+    names = [name for name, _ in post_file_entries(posts_dir)]
     build_id = new_build_id()
     tmp_dir = new_build_dir(index_dir, build_id)
     try:

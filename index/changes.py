@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .posts import find_post_files
+from .posts import post_file_entries
 
 
 @dataclass(frozen=True)
@@ -56,15 +56,15 @@ class Changes:
 def detect_changes(posts_dir: Path, previous: Mapping[str, Mapping[str, Any]]) -> Changes:
     """Compare the files under `posts_dir` with the manifest's `files` table."""
     changes = Changes()
-    present = {p.relative_to(posts_dir).as_posix(): p for p in find_post_files(posts_dir)}
-    for name, path in present.items():
+    present = dict(post_file_entries(posts_dir))
+    for name, entry in present.items():
         known = previous.get(name)
-        stat = path.stat()
+        stat = entry.stat()
         if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
             changes.unchanged.append(name)
             changes.states[name] = FileState(known["size"], known["mtime_ns"], known["sha256"])
             continue
-        state = FileState.of(path)
+        state = FileState.of(Path(entry.path))
         changes.states[name] = state
         if known is None:
             changes.added.append(name)

@@ -115,19 +115,27 @@ def find_post_files(posts_dir: Path) -> list[Path]:
 
     Hidden files and folders (".git", ".drafts") are skipped.
     """
-    found: list[tuple[str, Path]] = []
-    for folder, subfolders, names in os.walk(posts_dir):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        base = Path(folder)
-        relative = base.relative_to(posts_dir).as_posix()
-        prefix = "" if relative == "." else relative + "/"
-        for name in names:
-            if name.startswith(".") or not name.lower().endswith(POST_SUFFIXES):
-                continue
-            path = base / name
-            if path.is_file():
-                found.append((prefix + name, path))
-    return [path for _, path in sorted(found)]
+    return [Path(entry.path) for _, entry in post_file_entries(posts_dir)]
+
+
+def post_file_entries(posts_dir: Path) -> list[tuple[str, os.DirEntry[str]]]:
+    """(path relative to `posts_dir` with "/" separators, directory entry) of every post
+    file, sorted by that path. Directory entries carry their file type and cache their
+    `stat()`: a reindex with nothing to do stats each of 57k files once."""
+    found: list[tuple[str, os.DirEntry[str]]] = []
+    folders = [(str(posts_dir), "")]
+    while folders:
+        folder, prefix = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, f"{prefix}{entry.name}/"))
+                elif entry.name.lower().endswith(POST_SUFFIXES) and entry.is_file():
+                    found.append((prefix + entry.name, entry))
+    found.sort(key=lambda item: item[0])
+    return found
 
 
 def parse_post(path: Path, posts_dir: Path | None = None) -> Post:
