@@ -235,6 +235,15 @@ def combobox(page: Page):
     return page.get_by_role("combobox", name="Search the blog")
 
 
+def type_on_home(page: Page, text: str):
+    """Open the search page, wait for its first listing, type `text`; the search box."""
+    page.goto("/")
+    wait_ready(page, "")
+    box = combobox(page)
+    box.press_sequentially(text)
+    return box
+
+
 # --- the search page -------------------------------------------------------------------
 
 
@@ -260,10 +269,7 @@ def test_home_lists_posts_with_every_facet(page: Page) -> None:
 
 
 def test_typing_shows_suggestions_and_results(page: Page) -> None:
-    page.goto("/")
-    wait_ready(page, "")
-    box = combobox(page)
-    box.press_sequentially("neural ne")
+    box = type_on_home(page, "neural ne")
     listbox = page.get_by_role("listbox", name="Suggestions")
     expect(listbox).to_be_visible()
     expect(box).to_have_attribute("aria-expanded", "true")
@@ -280,10 +286,7 @@ def test_typing_shows_suggestions_and_results(page: Page) -> None:
 
 
 def test_arrow_keys_and_enter_pick_a_completion(page: Page) -> None:
-    page.goto("/")
-    wait_ready(page, "")
-    box = combobox(page)
-    box.press_sequentially("neural ne")
+    box = type_on_home(page, "neural ne")
     options = page.get_by_role("listbox", name="Suggestions").get_by_role("option")
     expect(options.first).to_be_visible()
     box.press("ArrowDown")
@@ -305,10 +308,7 @@ def test_arrow_keys_and_enter_pick_a_completion(page: Page) -> None:
 
 
 def test_arrow_to_a_post_suggestion_and_enter_opens_it(page: Page) -> None:
-    page.goto("/")
-    wait_ready(page, "")
-    box = combobox(page)
-    box.press_sequentially("recurrent")
+    box = type_on_home(page, "recurrent")
     post = page.get_by_role("option", name=re.compile("^Recurrent Neural Networks"))
     expect(post).to_be_visible()
     options = page.get_by_role("listbox").get_by_role("option")
@@ -322,10 +322,7 @@ def test_arrow_to_a_post_suggestion_and_enter_opens_it(page: Page) -> None:
 
 
 def test_escape_closes_the_list_then_clears_the_box(page: Page) -> None:
-    page.goto("/")
-    wait_ready(page, "")
-    box = combobox(page)
-    box.press_sequentially("sourd")
+    box = type_on_home(page, "sourd")
     expect(page.get_by_role("listbox")).to_be_visible()
     box.press("Escape")
     expect(page.get_by_role("listbox")).to_be_hidden()
@@ -397,10 +394,7 @@ def test_did_you_mean_link_searches_the_suggestion(page: Page) -> None:
 
 
 def test_back_and_forward_restore_the_query(page: Page) -> None:
-    page.goto("/")
-    wait_ready(page, "")
-    box = combobox(page)
-    box.press_sequentially("sourdough")
+    box = type_on_home(page, "sourdough")
     box.press("Enter")
     wait_ready(page, "sourdough")
     sourdough = slugs(page)
@@ -492,10 +486,7 @@ def test_related_toggle_lists_titles_with_reasons(page: Page) -> None:
 
 
 def test_a_title_that_is_html_shows_as_text_everywhere(page: Page) -> None:
-    page.goto("/")
-    wait_ready(page, "")
-    box = combobox(page)
-    box.press_sequentially("onerror")
+    type_on_home(page, "onerror")
     expect(page.get_by_role("option", name=HOSTILE_TITLE)).to_be_visible()
     wait_ready(page, "onerror")
     link = page.locator("#results a[href$='/posts/hostile-title']")

@@ -179,6 +179,19 @@ def duplicated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return posts
 
 
+@pytest.fixture(scope="module")
+def duplicated_inputs(duplicated: Path) -> tuple:
+    """The catalog records and TF-IDF matrix of the `duplicated` build, for calling
+    compute_related directly."""
+    import scipy.sparse as sp
+
+    from index.catalog import load_catalog
+    from index.store import current_build_dir
+
+    build_dir = current_build_dir(duplicated.parent / "index")
+    return load_catalog(build_dir), sp.load_npz(build_dir / "tfidf.npz")
+
+
 def test_two_near_duplicates_are_never_in_one_list(duplicated: Path, tmp_path: Path) -> None:
     with Searcher(duplicated.parent / "index") as searcher:
         for slug in ("question", "guide", "filler0"):
@@ -261,18 +274,12 @@ def _rehash(build_dir: Path) -> dict:
 
 
 def test_near_duplicates_found_per_list_or_for_all_pairs_give_the_same_lists(
-    duplicated: Path, monkeypatch: pytest.MonkeyPatch
+    duplicated_inputs: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Full builds find every near-duplicate pair at once, incremental ones per list."""
-    import scipy.sparse as sp
-
     import index.related as related
-    from index.catalog import load_catalog
-    from index.store import current_build_dir
 
-    build_dir = current_build_dir(duplicated.parent / "index")
-    records = load_catalog(build_dir)
-    matrix = sp.load_npz(build_dir / "tfidf.npz")
+    records, matrix = duplicated_inputs
     monkeypatch.setattr(related, "PAIRWISE_FROM", 10**9)
     per_list = related.compute_related(records, matrix)
     monkeypatch.setattr(related, "PAIRWISE_FROM", 0)
@@ -301,19 +308,13 @@ def test_scouting_by_strongest_terms_finds_every_near_duplicate_pair() -> None:
 
 
 def test_lists_over_the_strongest_terms_equal_whole_vectors_when_all_terms_fit(
-    duplicated: Path, monkeypatch: pytest.MonkeyPatch
+    duplicated_inputs: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Large corpora compare posts by their strongest terms; with room for every term
     that is exactly the whole-vector comparison."""
-    import scipy.sparse as sp
-
     import index.related as related
-    from index.catalog import load_catalog
-    from index.store import current_build_dir
 
-    build_dir = current_build_dir(duplicated.parent / "index")
-    records = load_catalog(build_dir)
-    matrix = sp.load_npz(build_dir / "tfidf.npz")
+    records, matrix = duplicated_inputs
     monkeypatch.setattr(related, "PAIRWISE_FROM", 0)
     whole = related.compute_related(records, matrix)
     monkeypatch.setattr(related, "APPROXIMATE_FROM", 0)
@@ -327,17 +328,11 @@ def test_lists_over_the_strongest_terms_equal_whole_vectors_when_all_terms_fit(
 
 
 def test_lists_computed_by_two_processes_equal_one_process(
-    duplicated: Path, monkeypatch: pytest.MonkeyPatch
+    duplicated_inputs: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import scipy.sparse as sp
-
     import index.related as related
-    from index.catalog import load_catalog
-    from index.store import current_build_dir
 
-    build_dir = current_build_dir(duplicated.parent / "index")
-    records = load_catalog(build_dir)
-    matrix = sp.load_npz(build_dir / "tfidf.npz")
+    records, matrix = duplicated_inputs
     monkeypatch.setattr(related, "PARALLEL_FROM", 10**9)
     alone = related.compute_related(records, matrix)
     monkeypatch.setattr(related, "PARALLEL_FROM", 2)
