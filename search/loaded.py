@@ -147,10 +147,10 @@ class LoadedBuild:
         """
         return self.memo("docnum_rows", _docnum_rows)
 
-    def scheduled_slugs(self, now: dt.datetime) -> list[str]:
-        """Slugs of indexed posts still waiting for their publication date."""
-        first_future = bisect.bisect_right(self._dates, now)
-        return [self.slugs[row] for _, row in self._by_date[first_future:]]
+    def scheduled_count(self, now: dt.datetime) -> int:
+        """How many indexed posts still wait for their publication date (every request
+        asks, for the ETag: counted by bisection, no list built)."""
+        return len(self._dates) - bisect.bisect_right(self._dates, now)
 
     def resolve(self, ref: str, now: dt.datetime) -> int | None:
         """Row of the visible post whose slug or alias is `ref` (case-insensitive), else None.

@@ -353,7 +353,7 @@ class Searcher:
         return {
             "build_id": loaded.build_id,
             "created_at": loaded.manifest["created_at"],
-            "posts": len(loaded.posts) - len(loaded.scheduled_slugs(now)),
+            "posts": len(loaded.posts) - loaded.scheduled_count(now),
         }
 
     @staticmethod
