@@ -126,7 +126,6 @@ class BuildResult:
 class Corpus:
     """Everything a build writes, whichever way it was assembled."""
 
-    posts: list[Post]  # the posts parsed in this run (all of them for a full build)
     records: list[dict[str, Any]]  # catalog records of the indexed posts, in path order
     files: dict[str, dict[str, Any]]  # manifest `files` table: state, slug, stat, hash
     skipped: list[PostParseError]
@@ -237,7 +236,6 @@ def _build_full(
             drafts = len(posts) - len(indexed)
             raise NothingToBuild(_nothing_reason(posts_dir, len(names), skipped, drafts))
         corpus = Corpus(
-            posts=[],  # publish needs only the records and the files table
             records=[post_record(p) for p in indexed],
             files=files_table(posts, skipped, states),
             skipped=skipped,

@@ -90,7 +90,6 @@ def build_incrementally(
     ]
     files = {**kept, **files_table(fresh, errors, states)}
     corpus = Corpus(
-        posts=fresh,
         records=records,
         files=dict(sorted(files.items())),
         skipped=errors,

@@ -19,13 +19,6 @@ from typing import Any
 
 from .blobs import PAGES, TEXTS, BlobStore, BlobWriter
 from .posts import Post
-from .sanitise import sanitise_html
-from .text import render_markdown
-
-
-def render_body(markdown: str) -> str:
-    """Render a post's Markdown to HTML that is safe to insert into our pages."""
-    return sanitise_html(render_markdown(markdown, html=True).html)
 
 
 class PostStores:

@@ -159,12 +159,6 @@ def l2_normalise(matrix: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ matrix, dtype=np.float32)
 
 
-def fit_tfidf(posts: Sequence[Post]) -> tuple[TermCounts, TfidfModel]:
-    """Count and weigh the posts in one step (a full build)."""
-    table = count_terms(posts)
-    return table, weigh_counts(table)
-
-
 def strongest_terms(matrix: sp.csr_matrix, terms: int) -> sp.csr_matrix:
     """Each row's `terms` largest weights (ties at the cut may keep a few more)."""
     matrix = matrix.tocsr(copy=True)

@@ -199,10 +199,10 @@ def test_tfidf_from_counts_equals_scikit_learn() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from index.posts import load_posts
-    from index.tfidf import fit_tfidf, post_text
+    from index.tfidf import count_terms, post_text, weigh_counts
 
     posts = load_posts(SAMPLE_POSTS).posts
-    _, model = fit_tfidf(posts)
+    model = weigh_counts(count_terms(posts))
     reference = TfidfVectorizer(
         sublinear_tf=True,
         strip_accents="unicode",

@@ -11,7 +11,7 @@ from index import build
 from index.blobs import PAGES, TEXTS, BlobStore
 from index.catalog import load_catalog
 from index.manifest import read_manifest
-from index.pages import render_body
+from index.posts import parse_post
 from index.store import current_build_dir
 from tests.conftest import seed_front, write_post
 
@@ -33,8 +33,8 @@ print("<b>not bold</b>")
 """
 
 
-def test_render_body_keeps_markdown_and_drops_anything_that_runs() -> None:
-    html = render_body(HOSTILE)
+def test_a_parsed_body_keeps_markdown_and_drops_anything_that_runs(tmp_path: Path) -> None:
+    html = parse_post(write_post(tmp_path, "hostile.md", {"title": "Hostile"}, HOSTILE)).body_html
     assert "<h1>Heading</h1>" in html
     assert "<strong>bold</strong>" in html
     assert 'href="https://example.org/x"' in html
