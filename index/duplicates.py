@@ -3,8 +3,7 @@
 Content sites repeat themselves (a post republished under a new slug, a press release
 and its blog version, a translation that kept the code). The related lists never show
 two such posts together, and `postsearch duplicates` lists the pairs so an owner can
-merge or redirect them. Computed in row blocks, like the related lists, so memory stays
-bounded; at 0.85 the pairs found on the real blogs in ../shared are all the same text
+merge or redirect them. At 0.85 the pairs found on the real blogs in ../shared are all the same text
 (a few words changed) and none is merely on the same topic.
 """
 
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sparse_dot_topn import sp_matmul_topn
 
 from .tfidf import l2_normalise, strongest_terms
 
@@ -23,6 +23,8 @@ DEFAULT_THRESHOLD = 0.85
 # terms; a near-copy's cosine over them stays well above CANDIDATE_SHARE × threshold.
 DUPLICATE_TERMS = 64
 CANDIDATE_SHARE = 0.7
+# Pairs a post keeps from one product before it is compared with every post instead.
+_PAIRS_PER_ROW = 256
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,12 @@ class DuplicatePair:
 def find_near_duplicates(
     text_matrix: sp.csr_matrix,
     threshold: float = DEFAULT_THRESHOLD,
-    block_rows: int = 512,
     exhaustive: bool = True,
 ) -> list[DuplicatePair]:
     """Every pair of posts with cosine ≥ `threshold`, most similar first, then by rows.
 
     `text_matrix` holds L2-normalised rows (the build's `tfidf.npz`); empty rows never
-    pair up. Exhaustive, every pair is compared: a dense product whose cost grows with
-    the square of the corpus (16 s at 10k posts). Otherwise (builds) only pairs whose
+    pair up. Exhaustive, every pair is compared. Otherwise (builds) only pairs whose
     DUPLICATE_TERMS strongest terms already agree (cosine ≥ CANDIDATE_SHARE × threshold
     over those terms) are compared in full: near-copies share their strongest terms.
     Raises ValueError for a threshold outside (0, 1].
@@ -55,29 +55,46 @@ def find_near_duplicates(
     # float32 cosines of identical rows can land a hair under 1.0.
     cut = threshold - 1e-6
     if exhaustive:
-        candidates, scout_cut = matrix, cut
+        rows, cols, similarity = _pairs_above(matrix, cut)
     else:
-        candidates, scout_cut = (
-            l2_normalise(strongest_terms(matrix, DUPLICATE_TERMS)),
-            (CANDIDATE_SHARE * threshold),
-        )
-    transposed = candidates.T.tocsc()
-    pairs: list[DuplicatePair] = []
-    for start in range(0, matrix.shape[0], block_rows):
-        scouted = (candidates[start : start + block_rows] @ transposed).tocoo()
-        keep = (scouted.data >= scout_cut) & (scouted.row + start < scouted.col)
-        rows, cols = scouted.row[keep] + start, scouted.col[keep]
-        if rows.size == 0:
-            continue
-        if exhaustive:
-            similarity = scouted.data[keep]
-        else:  # the full cosine of each scouted pair
-            similarity = np.asarray(matrix[rows].multiply(matrix[cols]).sum(axis=1)).ravel()
-        for row, col, value in zip(rows, cols, similarity, strict=True):
-            if value >= cut:
-                pairs.append(DuplicatePair(int(row), int(col), float(value)))
+        scouting = l2_normalise(strongest_terms(matrix, DUPLICATE_TERMS))
+        rows, cols, _ = _pairs_above(scouting, CANDIDATE_SHARE * threshold)
+        # The full cosine of each scouted pair.
+        similarity = np.asarray(matrix[rows].multiply(matrix[cols]).sum(axis=1)).ravel()
+    pairs = [
+        DuplicatePair(int(row), int(col), float(value))
+        for row, col, value in zip(rows, cols, similarity, strict=True)
+        if value >= cut
+    ]
     pairs.sort(key=lambda p: (-round(p.similarity, 6), p.first, p.second))
     return pairs
+
+
+def _pairs_above(matrix: sp.csr_matrix, cut: float) -> tuple[np.ndarray, ...]:
+    """(rows, columns, cosines) of the pairs row < column whose product reaches `cut`.
+
+    A top-n product with a threshold keeps only those entries as it multiplies (a plain
+    sparse product holds almost every pair: any two posts share some word); a row that
+    fills the top n is computed again in full, so no pair is lost to the cap.
+    """
+    found = sp_matmul_topn(
+        matrix, matrix.T.tocsr(), top_n=_PAIRS_PER_ROW, threshold=np.nextafter(cut, -1.0)
+    ).tocsr()
+    entries = found.tocoo()
+    rows, cols, values = [entries.row], [entries.col], [entries.data]
+    full = np.flatnonzero(np.diff(found.indptr) >= _PAIRS_PER_ROW)
+    if full.size:
+        kept = ~np.isin(entries.row, full)
+        rows, cols, values = [entries.row[kept]], [entries.col[kept]], [entries.data[kept]]
+        for row in full:
+            every = (matrix[row] @ matrix.T).tocoo()
+            rows.append(np.full(every.nnz, row, dtype=np.int64))
+            cols.append(every.col)
+            values.append(every.data)
+    row, col, value = (np.concatenate(part) for part in (rows, cols, values))
+    keep = (value >= cut) & (row < col)
+    return row[keep], col[keep], value[keep]
+    return entries.row[keep], entries.col[keep], entries.data[keep]
 
 
 def duplicates_by_row(pairs: Sequence[DuplicatePair], rows: int) -> list[set[int]]:

@@ -40,6 +40,7 @@ import scipy.sparse as sp
 
 from .duplicates import duplicates_by_row, find_near_duplicates
 from .mapped import mapped_arrays
+from .neighbours import CandidateSearch
 from .pins import PinTable
 from .tfidf import l2_normalise, strongest_terms
 
@@ -297,7 +298,7 @@ def compute_related(
     if len(rows) > PAIRWISE_FROM:
         scorer.find_all_duplicates()  # many lists: one pass over all pairs is cheaper
         if len(records) >= APPROXIMATE_FROM:
-            scorer.use_strongest_terms(CANDIDATE_TERMS)
+            scorer.search_candidates(CANDIDATE_TERMS)
     k = min(settings.neighbours, max(0, len(records) - 1))
     # Each block holds four dense float arrays of block x N: keep them near 40 MB each.
     block_rows = max(16, min(settings.block_rows, _BLOCK_CELLS // max(1, len(records))))
@@ -341,11 +342,15 @@ class _ListsJob:
         out = RelatedLists.empty(stop - first, self.k + self.pins.width)
         for start in range(first, stop, self.block_rows):
             block = self.rows[start : min(stop, start + self.block_rows)]
-            parts = self.scorer.scores(block)
-            for offset, row in enumerate(block):
-                chosen = _choose(self.scorer, parts, offset, self.pins, row, self.k)
+            # Extra candidates replace skipped duplicates, excluded and pinned posts.
+            wanted = [
+                self.k + 8 + len(self.pins.pins[r]) + len(self.pins.excludes[r]) for r in block
+            ]
+            found = self.scorer.candidates(block, wanted, [self.pins.pins[r] for r in block])
+            for offset, (row, candidates) in enumerate(zip(block, found, strict=True)):
+                chosen = _choose(self.scorer, candidates, self.pins, row, self.k)
                 pinned = len(self.pins.pins[row])
-                _store(out, start - first + offset, parts, offset, chosen, pinned)
+                _store(out, start - first + offset, candidates, chosen, pinned)
             if on_rows is not None:
                 on_rows(len(block))
         return out
@@ -369,6 +374,23 @@ class ScoreParts:
     time: np.ndarray
 
 
+@dataclass
+class Candidates:
+    """One post's candidate related posts and their score parts (aligned arrays)."""
+
+    columns: np.ndarray  # int64 rows of the corpus
+    combined: np.ndarray
+    text: np.ndarray
+    taxonomy: np.ndarray
+    time: np.ndarray
+
+    def parts_of(self, chosen: Sequence[int]) -> tuple[np.ndarray, ...]:
+        """(combined, text, taxonomy, time) of chosen columns, all among the candidates."""
+        position = {int(column): i for i, column in enumerate(self.columns)}
+        at = np.asarray([position[c] for c in chosen], dtype=np.int64)
+        return self.combined[at], self.text[at], self.taxonomy[at], self.time[at]
+
+
 class PairScorer:
     """Blended similarity of chosen posts against all posts (self scored -inf)."""
 
@@ -383,25 +405,92 @@ class PairScorer:
         self.taxonomy_weight = taxonomy_weight(records, settings)
         self.days = publication_days(records)
         self._text_t, self._labels_t = self.text.T.tocsc(), self.labels.T.tocsc()
-        self._scoring_text, self._scoring_text_t = self.text, self._text_t
+        self._search: CandidateSearch | None = None
         self.slug_rank = np.argsort(np.argsort([r["slug"] for r in records], kind="stable"))
 
-    def use_strongest_terms(self, terms: int) -> None:
-        """Score text by each post's `terms` strongest weights from now on (see
-        APPROXIMATE_FROM). The rows are not normalised again: a cosine over the
-        strongest terms is a slight underestimate of the whole one."""
-        self._scoring_text = strongest_terms(self.text, terms)
-        self._scoring_text_t = self._scoring_text.T.tocsc()
+    def search_candidates(self, terms: int) -> None:
+        """From now on, find each list's candidates with top-n products over each post's
+        `terms` strongest weights instead of scoring every pair (see APPROXIMATE_FROM and
+        neighbours.py). The rows are not normalised again: a cosine over the strongest
+        terms is a slight underestimate of the whole one."""
+        self._search = CandidateSearch(
+            strongest_terms(self.text, terms),
+            self.labels,
+            self.taxonomy_weight,
+            self.days,
+            self.settings.closeness_days,
+        )
 
     def scores(self, rows: Sequence[int]) -> ScoreParts:
         """The score parts of `rows` against every post, as dense arrays."""
         rows = list(rows)
-        text_sim = (self._scoring_text[rows] @ self._scoring_text_t).toarray()
+        text_sim = (self.text[rows] @ self._text_t).toarray()
         label_sim = (self.labels[rows] @ self._labels_t).toarray()
         prior = time_prior(self.days[rows][:, None], self.days[None, :], self.settings)
         combined = self.blend(text_sim, label_sim) * prior
         combined[np.arange(len(rows)), rows] = -np.inf  # never related to itself
         return ScoreParts(combined, text_sim, label_sim, prior)
+
+    def candidates(
+        self, rows: Sequence[int], wanted: Sequence[int], required: Sequence[Sequence[int]]
+    ) -> list[Candidates]:
+        """Per row, at least its `wanted` best-scored posts (when that many share anything
+        with it) and every post of `required` (its pins), with their score parts."""
+        if self._search is not None:
+            return self._searched_candidates(rows, wanted, required)
+        parts = self.scores(rows)
+        out = []
+        for offset, (take, extra) in enumerate(zip(wanted, required, strict=True)):
+            scores = parts.combined[offset]
+            take = min(take, len(scores))
+            best = np.argpartition(-scores, take - 1)[:take] if take else np.zeros(0, np.int64)
+            columns = np.union1d(best, np.asarray(extra, dtype=np.int64)).astype(np.int64)
+            out.append(
+                Candidates(
+                    columns,
+                    scores[columns],
+                    parts.text[offset, columns],
+                    parts.taxonomy[offset, columns],
+                    parts.time[offset, columns],
+                )
+            )
+        return out
+
+    def _searched_candidates(
+        self, rows: Sequence[int], wanted: Sequence[int], required: Sequence[Sequence[int]]
+    ) -> list[Candidates]:
+        assert self._search is not None
+        found = self._search.matches(rows, max(wanted, default=0))
+        columns, blends = [], []
+        for row, matches, extra in zip(rows, found, required, strict=True):
+            missing = [c for c in extra if c not in set(matches.columns.tolist())]
+            columns.append(np.concatenate([matches.columns, np.asarray(missing, np.int64)]))
+            blends.append(np.concatenate([matches.blend, self._search.blend(row, missing)]))
+        sources = np.repeat(np.asarray(rows, dtype=np.int64), [len(c) for c in columns])
+        targets = np.concatenate(columns) if columns else np.zeros(0, np.int64)
+        # The label part exactly (a few labels per post, one elementwise product for the
+        # block); the text part is what remains of the blend.
+        label_sim = np.asarray(
+            self.labels[sources].multiply(self.labels[targets]).sum(axis=1), dtype=np.float32
+        ).ravel()
+        weight = self.taxonomy_weight
+        blend = np.concatenate(blends).astype(np.float32) if blends else np.zeros(0, np.float32)
+        if weight < 1.0:
+            text_sim = np.maximum((blend - weight * label_sim) / (1.0 - weight), 0.0)
+        else:  # text has no weight and was not compared
+            text_sim = np.zeros_like(blend)
+        prior = time_prior(self.days[sources], self.days[targets], self.settings)
+        combined = self.blend(text_sim, label_sim) * prior
+        out, start = [], 0
+        for row_columns in columns:
+            span = slice(start, start + len(row_columns))
+            out.append(
+                Candidates(
+                    row_columns, combined[span], text_sim[span], label_sim[span], prior[span]
+                )
+            )
+            start = span.stop
+        return out
 
     def incoming(self, rows: Sequence[int]) -> np.ndarray:
         """How `rows` would score in every post's list: entry [i, j] is row i's score as a
@@ -423,9 +512,7 @@ class PairScorer:
         """Find every near-duplicate pair of the corpus once (for a full build)."""
         threshold = self.settings.duplicate_threshold
         pairs = (
-            find_near_duplicates(
-                self.raw_text, threshold, self.settings.block_rows, exhaustive=False
-            )
+            find_near_duplicates(self.raw_text, threshold, exhaustive=False)
             if threshold <= 1.0
             else []
         )
@@ -453,25 +540,21 @@ class PairScorer:
 
 
 def _choose(
-    scorer: PairScorer, parts: ScoreParts, offset: int, pins: PinTable, row: int, k: int
+    scorer: PairScorer, candidates: Candidates, pins: PinTable, row: int, k: int
 ) -> list[int]:
     """Row's pins in order, then up to k best candidates: scored > 0, not excluded, not
     pinned, and no near-duplicate of a post already in the list."""
-    scores = parts.combined[offset]
     pinned = list(pins.pins[row])
     if k == 0:
         return pinned
     blocked = set(pins.excludes[row]) | set(pinned) | {row}
-    # Take extra candidates so that ties at the cut-off are settled by slug and skipped
-    # duplicates or excluded posts can be replaced.
-    take = min(len(scores) - 1, k + 8 + len(blocked))
-    candidates = (
-        np.argpartition(-scores, take - 1)[:take] if take < len(scores) else np.arange(len(scores))
-    )
-    candidates = candidates[scores[candidates] > 0]  # nothing in common: not related
-    order = np.lexsort((scorer.slug_rank[candidates], -np.round(scores[candidates], 6)))
-    ranked = [int(c) for c in candidates[order] if int(c) not in blocked]
-    pool = pinned + ranked
+    scores, columns = candidates.combined, candidates.columns
+    positive = scores > 0  # nothing in common: not related
+    columns, scores = columns[positive], scores[positive]
+    # Ties at the cut-off are settled by slug, so identical builds give identical lists.
+    order = np.lexsort((scorer.slug_rank[columns], -np.round(scores, 6)))
+    ranked = [int(c) for c in columns[order] if int(c) not in blocked]
+    pool = pinned + ranked[: k + 8]  # room to replace near-duplicates
     similar = scorer.near_duplicates(pool)
     kept = list(range(len(pinned)))  # positions in `pool` of what the list holds
     for position in range(len(pinned), len(pool)):
@@ -484,13 +567,15 @@ def _choose(
 
 
 def _store(
-    out: RelatedLists, i: int, parts: ScoreParts, offset: int, chosen: list[int], pinned: int
+    out: RelatedLists, i: int, candidates: Candidates, chosen: list[int], pinned: int
 ) -> None:
-    chosen_array = np.asarray(chosen, dtype=np.int64)
     width = len(chosen)
-    out.neighbours[i, :width] = chosen_array
-    out.score[i, :width] = np.maximum(parts.combined[offset, chosen_array], 0.0) if width else 0
-    out.text[i, :width] = parts.text[offset, chosen_array]
-    out.taxonomy[i, :width] = parts.taxonomy[offset, chosen_array]
-    out.time[i, :width] = parts.time[offset, chosen_array]
     out.pinned[i] = pinned
+    if not width:
+        return
+    combined, text, taxonomy, time = candidates.parts_of(chosen)
+    out.neighbours[i, :width] = chosen
+    out.score[i, :width] = np.maximum(combined, 0.0)
+    out.text[i, :width] = text
+    out.taxonomy[i, :width] = taxonomy
+    out.time[i, :width] = time

@@ -9,8 +9,12 @@ Everything is saved as `.npz` + JSON, never pickle. Rows follow the catalog (`po
 from __future__ import annotations
 
 import json
+import re
+import sys
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +29,7 @@ TERMS_FILE = "terms.json"
 MATRIX_FILE = "tfidf.npz"
 VOCAB_FILE = "tfidf.json"
 
-_COUNT_PARAMS = {"strip_accents": "unicode", "lowercase": True, "stop_words": "english"}
+_COUNT_PARAMS = {"stop_words": "english"}
 
 
 @dataclass
@@ -78,7 +82,40 @@ def post_text(post: Post) -> str:
 def term_counter(vocabulary: dict[str, int] | None = None) -> CountVectorizer:
     """The vectoriser builds count with; with a build's vocabulary it counts new text
     (a draft) exactly as that build counted its posts."""
-    return CountVectorizer(**_COUNT_PARAMS, vocabulary=vocabulary, dtype=np.int32)
+    return CountVectorizer(
+        **_COUNT_PARAMS, preprocessor=fold_text, vocabulary=vocabulary, dtype=np.int32
+    )
+
+
+def fold_text(text: str) -> str:
+    """Lower-cased, accents stripped: scikit-learn's `lowercase` and
+    `strip_accents="unicode"`, with the same result.
+
+    scikit-learn tests each character of a non-ASCII text in Python (4.3 million calls
+    for 550 posts, a quarter of the time spent counting them); one regular expression
+    over the decomposed text removes the same combining marks.
+    """
+    text = text.lower()
+    if text.isascii():
+        return text
+    return _combining_marks().sub("", unicodedata.normalize("NFKD", text))
+
+
+@cache
+def _combining_marks() -> re.Pattern[str]:
+    """Every character with a non-zero canonical combining class (~900, 0.07 s)."""
+    marks = [c for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c))]
+    ranges: list[tuple[int, int]] = []
+    for mark in marks:
+        if ranges and ranges[-1][1] == mark - 1:
+            ranges[-1] = (ranges[-1][0], mark)
+        else:
+            ranges.append((mark, mark))
+    members = "".join(
+        re.escape(chr(low)) + (f"-{re.escape(chr(high))}" if high > low else "")
+        for low, high in ranges
+    )
+    return re.compile(f"[{members}]")
 
 
 def count_terms(posts: Sequence[Post]) -> TermCounts:

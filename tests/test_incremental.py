@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index import BuildOptions, build
 from index.catalog import load_catalog
@@ -213,3 +215,14 @@ def test_tfidf_from_counts_equals_scikit_learn() -> None:
     expected = reference.fit_transform([post_text(p) for p in posts])
     assert model.vocabulary == reference.get_feature_names_out().tolist()
     assert abs(model.matrix - expected).max() < 1e-6
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_text_is_folded_exactly_as_scikit_learn_strips_accents(text: str) -> None:
+    from sklearn.feature_extraction.text import strip_accents_unicode
+
+    from index.tfidf import fold_text
+
+    assert fold_text(text) == strip_accents_unicode(text.lower())
+    assert fold_text("Crème Brûlée, ÅNGSTRÖM, naïve") == "creme brulee, angstrom, naive"
