@@ -9,7 +9,6 @@ Everything is saved as `.npz` + JSON, never pickle. Rows follow the catalog (`po
 from __future__ import annotations
 
 import json
-import re
 import sys
 import unicodedata
 from collections.abc import Sequence
@@ -91,31 +90,21 @@ def fold_text(text: str) -> str:
     """Lower-cased, accents stripped: scikit-learn's `lowercase` and
     `strip_accents="unicode"`, with the same result.
 
-    scikit-learn tests each character of a non-ASCII text in Python (4.3 million calls
-    for 550 posts, a quarter of the time spent counting them); one regular expression
-    over the decomposed text removes the same combining marks.
+    scikit-learn tests each character of a non-ASCII text in Python; dropping the
+    combining marks of the decomposed text with `str.translate` is about 6x faster
+    (0.06 ms a post), and a real blog's posts are seldom pure ASCII.
     """
     text = text.lower()
     if text.isascii():
         return text
-    return _combining_marks().sub("", unicodedata.normalize("NFKD", text))
+    return unicodedata.normalize("NFKD", text).translate(_combining_marks())
 
 
 @cache
-def _combining_marks() -> re.Pattern[str]:
-    """Every character with a non-zero canonical combining class (~900, 0.07 s)."""
-    marks = [c for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c))]
-    ranges: list[tuple[int, int]] = []
-    for mark in marks:
-        if ranges and ranges[-1][1] == mark - 1:
-            ranges[-1] = (ranges[-1][0], mark)
-        else:
-            ranges.append((mark, mark))
-    members = "".join(
-        re.escape(chr(low)) + (f"-{re.escape(chr(high))}" if high > low else "")
-        for low, high in ranges
-    )
-    return re.compile(f"[{members}]")
+def _combining_marks() -> dict[int, None]:
+    """Every character with a non-zero canonical combining class, mapped to nothing
+    (about 900 of them; found once per process in 0.07 s)."""
+    return {c: None for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c))}
 
 
 def count_terms(posts: Sequence[Post]) -> TermCounts:
