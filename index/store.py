@@ -13,11 +13,13 @@ next request while requests in flight finish on the build they started with.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import fcntl
 import multiprocessing.util
 import os
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ CURRENT_LINK = "current"
 BUILDS_DIR = "builds"
 LOCK_FILE = "reindex.lock"
 TMP_PREFIX = ".tmp-"
+_PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
 def current_build_dir(index_dir: Path) -> Path | None:
@@ -176,9 +179,9 @@ def writer_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[LockInfo
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
-        # Processes forked for the build (Whoosh's writers) must not keep the lock: one
-        # orphaned by a killed reindex would hold it for as long as it lives.
-        multiprocessing.util.register_after_fork(handle, _close_in_child)
+        # Processes forked for the build (parsing, related lists, Whoosh's writers) must
+        # not keep the lock, nor outlive a killed reindex: see _in_forked_child.
+        multiprocessing.util.register_after_fork(handle, _in_forked_child)
         yield info
         handle.seek(0)
         handle.truncate()  # a clean exit: nothing to recover next time
@@ -186,9 +189,23 @@ def writer_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[LockInfo
         handle.close()
 
 
-def _close_in_child(handle: IO[str]) -> None:
-    """Close a forked child's copy of the lock file (the parent's lock is unaffected)."""
+def _in_forked_child(handle: IO[str]) -> None:
+    """Close a forked child's copy of the lock file (the parent's lock is unaffected),
+    and have the kernel kill the child when the reindex dies.
+
+    A pool worker whose reindex was killed waits on its task pipe forever: it holds a
+    write end of that pipe itself, so it never reads an end of file (seen after the
+    killed-reindex test: an orphan still alive minutes later, holding deleted files).
+    """
     handle.close()
+    parent = multiprocessing.parent_process()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: no such request
+        return
+    if parent is not None and os.getppid() != parent.pid:  # it died before the request
+        os._exit(1)
 
 
 def _fsync_dir(path: Path) -> None:

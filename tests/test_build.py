@@ -223,6 +223,10 @@ def test_killed_reindex_leaves_the_served_build_intact(tmp_path: Path) -> None:
     time.sleep(0.5)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    deadline = time.monotonic() + 10
+    while _live_processes_of(index_dir) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _live_processes_of(index_dir), "a forked build process outlived the reindex"
     assert current_build_dir(index_dir) == first.build_dir
     verify_build(first.build_dir)
     with Searcher(index_dir) as searcher:
@@ -232,6 +236,22 @@ def test_killed_reindex_leaves_the_served_build_intact(tmp_path: Path) -> None:
     assert after.recovered_lock_of == process.pid  # said, not silently ignored
     assert after.removed_abandoned and after.removed_abandoned[0].startswith(".tmp-")
     assert not [p for p in builds.iterdir() if p.name.startswith(".tmp-")]
+
+
+def _live_processes_of(index_dir: Path) -> list[int]:
+    """Pids of live (not zombie) processes started for `index_dir`: the reindex and
+    every process it forked inherit its environment."""
+    marker = f"POSTSEARCH_INDEX_DIR={index_dir}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # not a process, gone, or not ours to read
+        if marker in environ and state != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 def _limit_file_size() -> None:
