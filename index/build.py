@@ -500,7 +500,9 @@ def settings_of(options: BuildOptions) -> dict[str, Any]:
         "related": related,
         "ranking": options.ranking.as_dict(),
         "fulltext_dir": FULLTEXT_DIR,
-        "format": 9,  # 9: catalog, bodies and pages in stores (JSON lines); no bodies in Whoosh
+        # 9: catalog, bodies and pages in stores (JSON lines); no bodies in Whoosh.
+        # 10: a summary of every post, column by column, for workers.
+        "format": 10,
     }
 
 

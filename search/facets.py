@@ -98,23 +98,27 @@ class Facet:
 class FacetTable:
     """Every facet of a build, plus the per-post flags and dates filters use."""
 
-    def __init__(self, posts: Sequence[Mapping[str, Any]], dates: Sequence[dt.datetime | None]):
-        self.size = len(posts)
+    def __init__(self, summary: Mapping[str, list[Any]], dates: Sequence[dt.datetime | None]):
+        """From a build's summary columns (see index.catalog.summary_columns)."""
+        self.size = len(dates)
+        labels = zip(summary["tags"], summary["keywords"], strict=True)
         self.facets = {
             "categories": Facet(
-                [[(facet_key(c["name"]), c["name"]) for c in p["categories"]] for p in posts],
+                [[(facet_key(name), name) for name, _ in pairs] for pairs in summary["categories"]],
                 self.size,
             ),
             "tags": Facet(
-                [[(facet_key(t), t) for t in (*p["tags"], *p["keywords"])] for p in posts],
+                [[(facet_key(t), t) for t in (*tags, *keywords)] for tags, keywords in labels],
                 self.size,
             ),
-            "authors": Facet([[(facet_key(a), a) for a in p["authors"]] for p in posts], self.size),
+            "authors": Facet(
+                [[(facet_key(a), a) for a in names] for names in summary["authors"]], self.size
+            ),
             "years": Facet([[(d.strftime("%Y"),) * 2] if d else [] for d in dates], self.size),
         }
-        self.levels = _dominant_levels(posts)
-        self.featured = np.array([bool(p["featured"]) for p in posts], dtype=bool)
-        self.trending = np.array([bool(p["trending"]) for p in posts], dtype=bool)
+        self.levels = _dominant_levels(summary["categories"])
+        self.featured = np.array(summary["featured"], dtype=bool)
+        self.trending = np.array(summary["trending"], dtype=bool)
         self.timestamps = np.array(
             [d.timestamp() if d else np.nan for d in dates], dtype=np.float64
         )
@@ -179,10 +183,10 @@ class FacetTable:
         ]
 
 
-def _dominant_levels(posts: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+def _dominant_levels(categories: Sequence[Sequence[Sequence[str]]]) -> dict[str, str]:
     """The level each category is most often given (a name can sit at several levels)."""
     levels: dict[str, Counter[str]] = {}
-    for post in posts:
-        for category in post["categories"]:
-            levels.setdefault(facet_key(category["name"]), Counter())[category["level"]] += 1
+    for pairs in categories:
+        for name, level in pairs:
+            levels.setdefault(facet_key(name), Counter())[level] += 1
     return {key: counter.most_common(1)[0][0] for key, counter in levels.items()}

@@ -20,7 +20,7 @@ from whoosh.searching import Searcher as WhooshSearcher
 
 from index.blobs import PAGES, TEXTS, BlobStore
 from index.build import FULLTEXT_DIR
-from index.catalog import CatalogRecords, alias_key
+from index.catalog import CatalogRecords, alias_key, load_summary
 from index.manifest import verify_build
 from index.related import RelatedLists
 from index.schema import english_analyzer, facet_key, plain_analyzer
@@ -29,19 +29,6 @@ from .cache import DEFAULT_ENTRIES, AnswerCache
 from .facets import FacetTable
 from .ranking import Ranking
 from .snippets import Highlighter
-
-# The catalog fields read for every post when a build is opened (facets, aliases, dates).
-_SUMMARY_FIELDS = (
-    "slug",
-    "date",
-    "categories",
-    "tags",
-    "keywords",
-    "authors",
-    "aliases",
-    "featured",
-    "trending",
-)
 
 
 class LoadedBuild:
@@ -55,13 +42,13 @@ class LoadedBuild:
         del manifest
         self.build_id: str = self.manifest["build_id"]
         self.posts = CatalogRecords(build_dir)  # decoded per access, not held
-        # What every request needs from all posts, read in one pass and kept compact.
-        summaries = [{key: record[key] for key in _SUMMARY_FIELDS} for record in self.posts]
-        self.slugs = [post["slug"] for post in summaries]
+        # What every request needs from all posts, read column by column.
+        summary = load_summary(build_dir)
+        self.slugs: list[str] = summary["slug"]
         self.row_of = {slug: row for row, slug in enumerate(self.slugs)}
-        self.aliases = _alias_table(summaries)
+        self.aliases = _alias_table(self.slugs, summary["aliases"])
         self.related = RelatedLists.load(build_dir)
-        self.publish_times = [_parse_date(post["date"]) for post in summaries]
+        self.publish_times = [_parse_date(date) for date in summary["date"]]
         # Dated rows sorted by date, so each request finds the scheduled ones by bisection
         # instead of walking every post.
         self._by_date = sorted(
@@ -70,18 +57,18 @@ class LoadedBuild:
         self._dates = [published for published, _ in self._by_date]
         self.fulltext = whoosh_index.open_dir(str(build_dir / FULLTEXT_DIR))
         self.ranking = Ranking(build_dir)
-        self.facets = FacetTable(summaries, self.publish_times)
+        self.facets = FacetTable(summary, self.publish_times)
         # Newest first; undated posts last. Used to sort and to break score ties.
         self.recency = np.nan_to_num(self.facets.timestamps, nan=-np.inf)
-        self.slug_rank = np.argsort(np.argsort([p["slug"] for p in summaries], kind="stable"))
+        self.slug_rank = np.argsort(np.argsort(self.slugs, kind="stable"))
         self.highlighters = {
             "en": Highlighter(english_analyzer()),
             "other": Highlighter(plain_analyzer()),
         }
         self.texts = BlobStore(build_dir, TEXTS)  # body texts: snippets, body phrases
         self.pages = BlobStore(build_dir, PAGES)  # sanitised body HTML: post pages
-        self.category_names = _display_names(summaries)
-        del summaries
+        self.category_names = _display_names(summary["categories"])
+        del summary
         self._local = threading.local()
         self._opened: list[WhooshSearcher] = []
         self._opened_lock = threading.Lock()
@@ -118,6 +105,7 @@ class LoadedBuild:
         for searcher in opened:
             searcher.close()
         self.fulltext.storage.close()
+        self.ranking.close()
         self.texts.close()
         self.pages.close()
         self.posts.close()
@@ -179,24 +167,24 @@ def _docnum_rows(loaded: LoadedBuild) -> np.ndarray:
     return rows
 
 
-def _alias_table(posts: list[dict[str, Any]]) -> dict[str, list[int]]:
+def _alias_table(slugs: list[str], aliases: list[list[str]]) -> dict[str, list[int]]:
     """Alias key -> rows claiming it: a post's own slug first, then aliases in path order."""
     table: dict[str, list[int]] = {}
-    for row, post in enumerate(posts):
-        table.setdefault(alias_key(post["slug"]), []).append(row)
-    for row, post in enumerate(posts):
-        for alias in post["aliases"]:
+    for row, slug in enumerate(slugs):
+        table.setdefault(alias_key(slug), []).append(row)
+    for row, names in enumerate(aliases):
+        for alias in names:
             rows = table.setdefault(alias_key(alias), [])
             if row not in rows:
                 rows.append(row)
     return table
 
 
-def _display_names(posts: list[dict[str, Any]]) -> dict[str, str]:
+def _display_names(categories: list[list[list[str]]]) -> dict[str, str]:
     names: dict[str, str] = {}
-    for post in posts:
-        for category in post["categories"]:
-            names.setdefault(facet_key(category["name"]), category["name"])
+    for pairs in categories:
+        for name, _ in pairs:
+            names.setdefault(facet_key(name), name)
     return names
 
 

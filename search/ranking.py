@@ -10,13 +10,15 @@ vocabulary term by term.
 from __future__ import annotations
 
 import bisect
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from index.analysis import english_term, query_terms
-from index.lexical import LexicalIndex
+from index.lexical import LEXICAL_FILE, LEXICAL_VOCAB_FILE
+from index.mapped import StoredRows, mapped_arrays
 
 MAX_COMPLETIONS = 20
 
@@ -25,13 +27,14 @@ class Ranking:
     """The loaded BM25F index of one build and the word list used for completion."""
 
     def __init__(self, build_dir: Path) -> None:
-        index = LexicalIndex.load(build_dir)
-        self.posts = index.weights.shape[1]
-        self.weights = index.weights
-        self.titles = index.titles
-        self.column = {term: i for i, term in enumerate(index.terms)}
-        self.words = index.words  # sorted
-        self.word_df = index.word_df
+        vocabulary = json.loads((build_dir / LEXICAL_VOCAB_FILE).read_text(encoding="utf-8"))
+        # Postings are read per query term (see StoredRows), not mapped.
+        self.weights = StoredRows(build_dir / LEXICAL_FILE, "weights")
+        self.titles = StoredRows(build_dir / LEXICAL_FILE, "titles")
+        self.posts = self.weights.shape[1]
+        self.column = {term: i for i, term in enumerate(vocabulary["terms"])}
+        self.words: list[str] = vocabulary["words"]  # sorted
+        self.word_df = np.array(mapped_arrays(build_dir / LEXICAL_FILE)["word_df"])
         self._word_row = {word: i for i, word in enumerate(self.words)}
         self._by_stem: dict[str, list[str]] | None = None  # built on first highlight
 
@@ -69,9 +72,8 @@ class Ranking:
             for word in self.completions(prefix):
                 for row in self.term_rows(word):
                     if row not in rows:
-                        start, end = self.weights.indptr[row], self.weights.indptr[row + 1]
-                        ids = self.weights.indices[start:end]
-                        best[ids] = np.maximum(best[ids], self.weights.data[start:end])
+                        ids, weights = self.weights.row(row)
+                        best[ids] = np.maximum(best[ids], weights)
             scores += best
         return scores
 
@@ -79,8 +81,7 @@ class Ranking:
         """Boolean mask of the posts that contain a word (in any field)."""
         mask = np.zeros(self.posts, dtype=bool)
         for row in self.term_rows(word):
-            start, end = self.weights.indptr[row], self.weights.indptr[row + 1]
-            mask[self.weights.indices[start:end]] = True
+            mask[self.weights.row(row)[0]] = True
         return mask
 
     def rows_with_term(self, term: str) -> np.ndarray:
@@ -88,9 +89,7 @@ class Ranking:
         mask = np.zeros(self.posts, dtype=bool)
         row = self.column.get(term)
         if row is not None:
-            mask[self.weights.indices[self.weights.indptr[row] : self.weights.indptr[row + 1]]] = (
-                True
-            )
+            mask[self.weights.row(row)[0]] = True
         return mask
 
     def in_titles(self, word: str, prefix: bool = False) -> np.ndarray:
@@ -99,8 +98,7 @@ class Ranking:
         candidates = self.completions(word) if prefix else [word]
         for candidate in candidates:
             for row in self.term_rows(candidate):
-                start, end = self.titles.indptr[row], self.titles.indptr[row + 1]
-                mask[self.titles.indices[start:end]] = True
+                mask[self.titles.row(row)[0]] = True
         return mask
 
     def completions(self, prefix: str, limit: int = MAX_COMPLETIONS) -> list[str]:
@@ -129,6 +127,11 @@ class Ranking:
             found.insert(0, prefix)
         return found
 
+    def close(self) -> None:
+        """Close the postings files (once no request uses this build)."""
+        self.weights.close()
+        self.titles.close()
+
     def _add_row(self, scores: np.ndarray, row: int) -> None:
-        start, end = self.weights.indptr[row], self.weights.indptr[row + 1]
-        scores[self.weights.indices[start:end]] += self.weights.data[start:end]
+        ids, weights = self.weights.row(row)
+        scores[ids] += weights

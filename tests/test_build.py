@@ -383,3 +383,25 @@ def test_parallel_parsing_builds_the_same_catalog_and_reports_the_same_errors(
         == [(e.path, e.reason) for e in serial.skipped]
         != []
     )
+
+
+def test_workers_read_a_summary_equal_to_the_catalog(tmp_path: Path) -> None:
+    """Workers read every post's slug, dates and labels from `summary.json`, column by
+    column; builds made before it existed are summarised from the catalog, the same."""
+    from index.catalog import SUMMARY_FILE, load_catalog, load_summary, summary_columns
+    from index.manifest import describe_artifacts
+
+    result = build(SAMPLE_POSTS, tmp_path / "index")
+    summary = load_summary(result.build_dir)
+    assert summary == summary_columns(load_catalog(result.build_dir))
+    assert len(summary["slug"]) == result.indexed
+    with Searcher(tmp_path / "index") as searcher:
+        served = searcher.search(SearchRequest(q="")).to_dict()
+    (result.build_dir / SUMMARY_FILE).unlink()  # as built before summaries existed
+    manifest_path = result.build_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["artifacts"] = describe_artifacts(result.build_dir)
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert load_summary(result.build_dir) == summary
+    with Searcher(tmp_path / "index") as searcher:
+        assert searcher.search(SearchRequest(q="")).to_dict()["facets"] == served["facets"]

@@ -33,3 +33,31 @@ def test_compressed_members_are_read_and_objects_refused(tmp_path: Path) -> None
     np.savez(objects, bad=np.array([{"a": 1}], dtype=object))
     with pytest.raises(ValueError, match="Python objects"):
         mapped_arrays(objects)
+
+
+@pytest.mark.parametrize("save", [np.savez, np.savez_compressed])
+def test_stored_rows_read_with_pread_equal_the_matrix_rows(tmp_path: Path, save) -> None:
+    """The ranking's postings are read per row from the file (stored or compressed)."""
+    import scipy.sparse as sp
+
+    from index.lexical import _csr_arrays
+    from index.mapped import StoredRows
+
+    matrix = sp.random(300, 2000, density=0.01, random_state=3, dtype=np.float32).tocsr()
+    keep = np.ones(300, dtype=np.float32)
+    keep[5] = 0  # an empty row
+    matrix = (sp.diags(keep) @ matrix).tocsr()
+    matrix.eliminate_zeros()
+    path = tmp_path / "m.npz"
+    save(path, **_csr_arrays("weights", matrix))
+    rows = StoredRows(path, "weights")
+    try:
+        assert rows.shape == matrix.shape
+        for row in range(matrix.shape[0]):
+            ids, values = rows.row(row)
+            expected = matrix[row]
+            assert ids.tolist() == expected.indices.tolist()
+            assert values.tolist() == expected.data.tolist()
+        assert rows.row(5)[0].size == 0
+    finally:
+        rows.close()
