@@ -202,18 +202,21 @@ def _update_related(
     row_of = {record["slug"]: row for row, record in enumerate(records)}
     old_row_of = {record["slug"]: row for row, record in enumerate(old_records)}
     scorer = PairScorer(records, matrix, options.related)
+    scorer.search_candidates_when_large()  # before `incoming`: score as the lists do
     k = min(options.related.neighbours, max(0, len(records) - 1))
     width = k + pins.width
     affected = {row_of[slug] for slug in touched if slug in row_of}
     carried: dict[int, int] = {}
+    old_neighbours = np.array(old.neighbours)  # in memory: read element by element below
+    touched_before = [old_row_of[slug] for slug in touched if slug in old_row_of]
+    holds_touched = np.isin(old_neighbours, touched_before).any(axis=1)
     for row, record in enumerate(records):
         before = old_row_of.get(record["slug"])
-        if row in affected or before is None or old.neighbours.shape[1] != width:
+        if row in affected or before is None or old_neighbours.shape[1] != width:
             affected.add(row)
             continue
-        slugs = [old_records[j]["slug"] for j in old.neighbours[before] if j >= 0]
         same_pins = _pin_slugs(pins, row, records) == _pin_slugs(old_pins, before, old_records)
-        if touched & set(slugs) or not same_pins:
+        if holds_touched[before] or not same_pins:
             affected.add(row)
         else:
             carried[row] = before
@@ -229,13 +232,14 @@ def _update_related(
         records, matrix, options.related, rows=fresh_rows, scorer=scorer, pins=pins
     )
     out = RelatedLists.empty(len(records), width)
-    for n, row in enumerate(fresh_rows):
-        out.copy_row(row, fresh, n)
-    for row, before in carried.items():
-        out.copy_row(row, old, before)
-        out.neighbours[row] = [
-            row_of[old_records[j]["slug"]] if j >= 0 else -1 for j in old.neighbours[before]
-        ]
+    out.copy_rows(np.array(fresh_rows, dtype=np.int64), fresh, np.arange(len(fresh_rows)))
+    new_row_of_old = np.array(
+        [row_of.get(record["slug"], -1) for record in old_records] + [-1], dtype=np.int32
+    )  # the extra -1 is where empty entries (-1) look
+    if carried:
+        rows, befores = np.array(list(carried)), np.array(list(carried.values()))
+        out.copy_rows(rows, old, befores)
+        out.neighbours[rows] = new_row_of_old[old_neighbours[befores]]
     return out, pins
 
 

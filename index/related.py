@@ -137,10 +137,10 @@ class RelatedLists:
             pinned=np.zeros(rows, dtype=np.int16),
         )
 
-    def copy_row(self, row: int, other: RelatedLists, other_row: int) -> None:
-        """Set list `row` to `other`'s list `other_row` (same width, same row numbering)."""
+    def copy_rows(self, rows: np.ndarray, other: RelatedLists, other_rows: np.ndarray) -> None:
+        """Set lists `rows` to `other`'s lists `other_rows`, in one step per array."""
         for name in _ARRAYS:
-            getattr(self, name)[row] = getattr(other, name)[other_row]
+            getattr(self, name)[rows] = getattr(other, name)[other_rows]
 
 
 _ARRAYS = ("neighbours", "score", "text", "taxonomy", "time", "pinned")
@@ -297,8 +297,7 @@ def compute_related(
     rows = list(range(len(records))) if rows is None else list(rows)
     if len(rows) > PAIRWISE_FROM:
         scorer.find_all_duplicates()  # many lists: one pass over all pairs is cheaper
-        if len(records) >= APPROXIMATE_FROM:
-            scorer.search_candidates(CANDIDATE_TERMS)
+    scorer.search_candidates_when_large()
     k = min(settings.neighbours, max(0, len(records) - 1))
     # Each block holds four dense float arrays of block x N: keep them near 40 MB each.
     block_rows = max(16, min(settings.block_rows, _BLOCK_CELLS // max(1, len(records))))
@@ -404,17 +403,20 @@ class PairScorer:
         self.labels = taxonomy_matrix(records, settings)
         self.taxonomy_weight = taxonomy_weight(records, settings)
         self.days = publication_days(records)
-        self._text_t, self._labels_t = self.text.T.tocsc(), self.labels.T.tocsc()
+        self._transposed: tuple[sp.csc_matrix, sp.csc_matrix] | None = None
         self._search: CandidateSearch | None = None
         self.slug_rank = np.argsort(np.argsort([r["slug"] for r in records], kind="stable"))
 
-    def search_candidates(self, terms: int) -> None:
-        """From now on, find each list's candidates with top-n products over each post's
-        `terms` strongest weights instead of scoring every pair (see APPROXIMATE_FROM and
-        neighbours.py). The rows are not normalised again: a cosine over the strongest
-        terms is a slight underestimate of the whole one."""
+    def search_candidates_when_large(self) -> None:
+        """From APPROXIMATE_FROM posts on, find each list's candidates with top-n
+        products over each post's CANDIDATE_TERMS strongest weights instead of scoring
+        every pair (see neighbours.py), in full and incremental builds alike. The rows
+        are not normalised again: a cosine over the strongest terms is a slight
+        underestimate of the whole one."""
+        if self._search is not None or self.text.shape[0] < APPROXIMATE_FROM:
+            return
         self._search = CandidateSearch(
-            strongest_terms(self.text, terms),
+            strongest_terms(self.text, CANDIDATE_TERMS),
             self.labels,
             self.taxonomy_weight,
             self.days,
@@ -424,12 +426,20 @@ class PairScorer:
     def scores(self, rows: Sequence[int]) -> ScoreParts:
         """The score parts of `rows` against every post, as dense arrays."""
         rows = list(rows)
-        text_sim = (self.text[rows] @ self._text_t).toarray()
-        label_sim = (self.labels[rows] @ self._labels_t).toarray()
+        text_t, labels_t = self._columns()
+        text_sim = (self.text[rows] @ text_t).toarray()
+        label_sim = (self.labels[rows] @ labels_t).toarray()
         prior = time_prior(self.days[rows][:, None], self.days[None, :], self.settings)
         combined = self.blend(text_sim, label_sim) * prior
         combined[np.arange(len(rows)), rows] = -np.inf  # never related to itself
         return ScoreParts(combined, text_sim, label_sim, prior)
+
+    def _columns(self) -> tuple[sp.csc_matrix, sp.csc_matrix]:
+        """The text and label matrices transposed (made on first use: large corpora
+        search candidates instead and never need them)."""
+        if self._transposed is None:
+            self._transposed = (self.text.T.tocsc(), self.labels.T.tocsc())
+        return self._transposed
 
     def candidates(
         self, rows: Sequence[int], wanted: Sequence[int], required: Sequence[Sequence[int]]
@@ -494,12 +504,18 @@ class PairScorer:
 
     def incoming(self, rows: Sequence[int]) -> np.ndarray:
         """How `rows` would score in every post's list: entry [i, j] is row i's score as a
-        candidate for post j (the time prior is seen from post j)."""
+        candidate for post j (the time prior is seen from post j). Scored like the lists
+        are: over the strongest terms once candidates are searched."""
         rows = list(rows)
-        text_sim = (self.text[rows] @ self._text_t).toarray()
-        label_sim = (self.labels[rows] @ self._labels_t).toarray()
+        if self._search is not None:
+            vectors = self._search.vectors
+            blend = (vectors[rows] @ vectors.T).toarray()
+        else:
+            text_t, labels_t = self._columns()
+            text_sim = (self.text[rows] @ text_t).toarray()
+            blend = self.blend(text_sim, (self.labels[rows] @ labels_t).toarray())
         prior = time_prior(self.days[None, :], self.days[rows][:, None], self.settings)
-        scores = self.blend(text_sim, label_sim) * prior
+        scores = blend * prior
         scores[np.arange(len(rows)), rows] = -np.inf
         return scores
 

@@ -9,11 +9,9 @@ Everything is saved as `.npz` + JSON, never pickle. Rows follow the catalog (`po
 from __future__ import annotations
 
 import json
-import sys
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -90,21 +88,17 @@ def fold_text(text: str) -> str:
     """Lower-cased, accents stripped: scikit-learn's `lowercase` and
     `strip_accents="unicode"`, with the same result.
 
-    scikit-learn tests each character of a non-ASCII text in Python; dropping the
-    combining marks of the decomposed text with `str.translate` is about 6x faster
-    (0.06 ms a post), and a real blog's posts are seldom pure ASCII.
+    scikit-learn tests each character of a non-ASCII text in Python; here only the
+    distinct characters of the decomposed text are tested, and `str.translate` drops
+    the combining marks among them (about 6x faster; a real blog's posts are seldom
+    pure ASCII: curly quotes, dashes, names).
     """
     text = text.lower()
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKD", text).translate(_combining_marks())
-
-
-@cache
-def _combining_marks() -> dict[int, None]:
-    """Every character with a non-zero canonical combining class, mapped to nothing
-    (about 900 of them; found once per process in 0.07 s)."""
-    return {c: None for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c))}
+    decomposed = unicodedata.normalize("NFKD", text)
+    marks = {ord(c): None for c in set(decomposed) if unicodedata.combining(c)}
+    return decomposed.translate(marks) if marks else decomposed
 
 
 def count_terms(posts: Sequence[Post]) -> TermCounts:
