@@ -3,8 +3,8 @@
 Content sites repeat themselves (a post republished under a new slug, a press release
 and its blog version, a translation that kept the code). The related lists never show
 two such posts together, and `postsearch duplicates` lists the pairs so an owner can
-merge or redirect them. At 0.85 the pairs found on the real blogs in ../shared are all the same text
-(a few words changed) and none is merely on the same topic.
+merge or redirect them. At 0.85 the pairs found on the real blogs in ../shared are all
+the same text (a few words changed) and none is merely on the same topic.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def _pairs_above(matrix: sp.csr_matrix, cut: float) -> tuple[np.ndarray, ...]:
     """
     found = sp_matmul_topn(
         matrix, matrix.T.tocsr(), top_n=_PAIRS_PER_ROW, threshold=np.nextafter(cut, -1.0)
-    ).tocsr()
+    )
     entries = found.tocoo()
     rows, cols, values = [entries.row], [entries.col], [entries.data]
     full = np.flatnonzero(np.diff(found.indptr) >= _PAIRS_PER_ROW)
@@ -94,7 +94,6 @@ def _pairs_above(matrix: sp.csr_matrix, cut: float) -> tuple[np.ndarray, ...]:
     row, col, value = (np.concatenate(part) for part in (rows, cols, values))
     keep = (value >= cut) & (row < col)
     return row[keep], col[keep], value[keep]
-    return entries.row[keep], entries.col[keep], entries.data[keep]
 
 
 def duplicates_by_row(pairs: Sequence[DuplicatePair], rows: int) -> list[set[int]]:

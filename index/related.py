@@ -473,7 +473,8 @@ class PairScorer:
         found = self._search.matches(rows, max(wanted, default=0))
         columns, blends = [], []
         for row, matches, extra in zip(rows, found, required, strict=True):
-            missing = [c for c in extra if c not in set(matches.columns.tolist())]
+            found_columns = set(matches.columns.tolist())
+            missing = [c for c in extra if c not in found_columns]
             columns.append(np.concatenate([matches.columns, np.asarray(missing, np.int64)]))
             blends.append(np.concatenate([matches.blend, self._search.blend(row, missing)]))
         sources = np.repeat(np.asarray(rows, dtype=np.int64), [len(c) for c in columns])
