@@ -50,14 +50,25 @@ class Correction:
 
 
 class Speller:
-    """Corpus words bucketed by length, for fast candidate search."""
+    """Corpus words bucketed by length, each with a mask of the letters it holds.
+
+    An edit changes at most two bits of that mask (a substitution drops one letter and
+    adds another; a transposition changes none), so a word more than 2 × edits bits
+    away cannot be a correction: one vectorised XOR and popcount sets most of a bucket
+    aside before rapidfuzz compares the rest (at 57k posts the typo queries spent
+    2.4 ms here, half their time, comparing every word of three lengths).
+    """
 
     def __init__(self, words: list[str], df: np.ndarray, min_df: int = 1) -> None:
         self._df = {w: int(d) for w, d in zip(words, df, strict=True) if d >= min_df}
-        self._by_length: dict[int, list[str]] = {}
+        by_length: dict[int, list[str]] = {}
         for word in self._df:
             if word.isalpha():
-                self._by_length.setdefault(len(word), []).append(word)
+                by_length.setdefault(len(word), []).append(word)
+        self._by_length = {
+            length: (bucket, np.array([_letter_mask(w) for w in bucket], dtype=np.uint64))
+            for length, bucket in by_length.items()
+        }
 
     def correct(self, word: str, seen_in: int) -> Correction | None:
         """The best correction of a word found in `seen_in` posts, or None.
@@ -69,12 +80,14 @@ class Speller:
         if edits == 0 or not word.isalpha():
             return None
         best: Correction | None = None
+        mask = np.uint64(_letter_mask(word))
         for length in range(len(word) - edits, len(word) + edits + 1):
-            bucket = self._by_length.get(length)
-            if not bucket:
+            if length not in self._by_length:
                 continue
+            bucket, masks = self._by_length[length]
+            near = np.flatnonzero(np.bitwise_count(masks ^ mask) <= 2 * edits)
             for candidate, distance, _ in process.extract(
-                word, bucket, scorer=OSA.distance, score_cutoff=edits, limit=None
+                word, [bucket[i] for i in near], scorer=OSA.distance, score_cutoff=edits, limit=None
             ):
                 if candidate == word:
                     continue
@@ -86,6 +99,15 @@ class Speller:
         if seen_in and best.df < max(CLEARLY_BETTER * seen_in, 3):
             return None
         return best
+
+
+def _letter_mask(word: str) -> int:
+    """One bit per letter the word holds (letters beyond a-z share bits: the bound on
+    differing bits still holds, it only lets a few more words through)."""
+    mask = 0
+    for char in word:
+        mask |= 1 << (ord(char) % 64)
+    return mask
 
 
 def _better(a: Correction, b: Correction) -> bool:

@@ -290,6 +290,54 @@ def test_speller_counts_a_swap_as_one_edit_and_prefers_frequent_words() -> None:
     assert speller.correct("cat", 0) is None  # too short to correct
 
 
+def test_letter_masks_never_set_aside_a_correction() -> None:
+    """The speller skips words whose letters differ too much to be within the allowed
+    edits; over random words and random typos (swaps, substitutions, insertions,
+    deletions, accented letters) it finds what comparing every word finds."""
+    import random
+
+    import numpy as np
+    from rapidfuzz.distance import OSA
+
+    from search.spelling import Correction as Found
+    from search.spelling import _better
+
+    rng = random.Random(5)
+    letters = "abcdefghijklmnopqrstuvwxyzéüø"
+    words = sorted({"".join(rng.choices(letters, k=rng.randint(4, 12))) for _ in range(3000)})
+    df = np.array([rng.randint(1, 50) for _ in words])
+    speller = Speller(words, df)
+
+    def every_word(word: str, seen_in: int) -> str | None:
+        edits = allowed_edits(word)
+        best = None
+        for candidate, count in zip(words, df, strict=True):
+            distance = OSA.distance(word, candidate)
+            if candidate != word and distance <= edits:
+                found = Found(word, candidate, distance, int(count))
+                best = found if best is None or _better(found, best) else best
+        if edits == 0 or best is None or (seen_in and best.df < max(20 * seen_in, 3)):
+            return None
+        return best.replacement
+
+    for _ in range(400):
+        typo = list(rng.choice(words))
+        for _ in range(rng.randint(1, 2)):
+            i = rng.randrange(len(typo))
+            kind = rng.randrange(4)
+            if kind == 0 and i + 1 < len(typo):
+                typo[i], typo[i + 1] = typo[i + 1], typo[i]
+            elif kind == 1:
+                typo[i] = rng.choice(letters)
+            elif kind == 2:
+                typo.insert(i, rng.choice(letters))
+            elif len(typo) > 1:
+                del typo[i]
+        word = "".join(typo)
+        found = speller.correct(word, 0)
+        assert (found.replacement if found else None) == every_word(word, 0), word
+
+
 def test_misspelled_query_is_corrected_and_says_so(sample_searcher: Searcher) -> None:
     page = sample_searcher.search(SearchRequest(q="nueral netwrok"))
     assert page.fallback == "corrected" and page.corrected_query == "neural network"
