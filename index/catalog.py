@@ -107,14 +107,19 @@ _SUMMARY_COLUMNS = (
     "tags",
     "keywords",
     "authors",
+    "path",  # references to a post may name its file
 )
 
 
 def load_summary(build_dir: Path) -> dict[str, list[Any]]:
-    """The build's summary columns (derived from the catalog for builds before them)."""
+    """The build's summary columns (derived from the catalog for builds made before
+    them, or before one of the columns)."""
     path = build_dir / SUMMARY_FILE
     if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
+        columns = json.loads(path.read_text(encoding="utf-8"))
+        if all(name in columns for name in _SUMMARY_COLUMNS):
+            return columns
+        del columns
     records = CatalogRecords(build_dir)
     try:
         return summary_columns(records)

@@ -74,14 +74,25 @@ def find_post(ref: str, lookup: Mapping[str, int]) -> int | None:
 
 def lookup_table(records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """Reference key -> row; slugs win over aliases, which win over file names."""
+    return reference_lookup(
+        [record["slug"] for record in records],
+        [record.get("aliases", []) for record in records],
+        [record.get("path", "") for record in records],
+    )
+
+
+def reference_lookup(
+    slugs: Sequence[str], aliases: Sequence[Sequence[str]], paths: Sequence[str]
+) -> dict[str, int]:
+    """The same table from the columns of every post (a build's summary)."""
     lookup: dict[str, int] = {}
-    for row, record in enumerate(records):
-        lookup.setdefault(alias_key(record["slug"]), row)
-    for row, record in enumerate(records):
-        for alias in record.get("aliases", []):
+    for row, slug in enumerate(slugs):
+        lookup.setdefault(alias_key(slug), row)
+    for row, names in enumerate(aliases):
+        for alias in names:
             lookup.setdefault(alias_key(alias), row)
-    for row, record in enumerate(records):
-        path = _POST_SUFFIX.sub("", alias_key(record.get("path", "")))
+    for row, post_path in enumerate(paths):
+        path = _POST_SUFFIX.sub("", alias_key(post_path))
         stem = path.rsplit("/", 1)[-1]
         for key in (path, stem, _DATE_PREFIX.sub("", stem)):
             if key:
