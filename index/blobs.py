@@ -5,10 +5,9 @@ cut from and phrases are checked against (`texts`), and the sanitised HTML of po
 pages (`pages`). At 57k posts the body texts alone are a few hundred megabytes, so a
 worker reads rows from the file (pread) instead of loading it and each request reads
 only the posts it shows; the kernel's page cache shares them between workers. Each
-store is `<name>.jsonl`
-(one JSON value per line, so the artifacts stay JSON and `.npz` like every other)
-and `<name>.npz` (each row's byte offset). An incremental build copies the lines of
-unchanged posts as they are.
+store is `<name>.jsonl` (one JSON value per line, so the artifacts stay JSON and `.npz`
+like every other) and `<name>.npz` (each row's byte offset). An incremental build
+copies the lines of unchanged posts as they are.
 """
 
 from __future__ import annotations

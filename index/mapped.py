@@ -93,10 +93,13 @@ class StoredRows:
     pointers. Safe to share between threads (pread has no file position).
     """
 
-    def __init__(self, path: Path, name: str) -> None:
-        members = npz_members(path)
-        self.shape = tuple(int(x) for x in _in_memory(path, members[f"{name}_shape"]))
-        self.indptr = _in_memory(path, members[f"{name}_indptr"]).astype(np.int64)
+    def __init__(
+        self, path: Path, name: str, members: dict[str, StoredArray | np.ndarray] | None = None
+    ) -> None:
+        """`members`: the archive's `npz_members`, when the caller has read them."""
+        members = members if members is not None else npz_members(path)
+        self.shape = tuple(int(x) for x in read_member(path, members[f"{name}_shape"]))
+        self.indptr = read_member(path, members[f"{name}_indptr"]).astype(np.int64)
         self._indices = members[f"{name}_indices"]
         self._data = members[f"{name}_data"]
         self._fd = os.open(path, os.O_RDONLY)
@@ -117,8 +120,8 @@ class StoredRows:
         os.close(self._fd)
 
 
-def _in_memory(path: Path, member: StoredArray | np.ndarray) -> np.ndarray:
-    """A (small) member read into memory."""
+def read_member(path: Path, member: StoredArray | np.ndarray) -> np.ndarray:
+    """A (small) member of the `.npz` at `path` read into memory."""
     if isinstance(member, np.ndarray):
         return member
     with open(path, "rb") as handle:

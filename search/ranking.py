@@ -18,7 +18,7 @@ import numpy as np
 
 from index.analysis import english_term, query_terms
 from index.lexical import LEXICAL_FILE, LEXICAL_VOCAB_FILE
-from index.mapped import StoredRows, mapped_arrays
+from index.mapped import StoredRows, npz_members, read_member
 
 MAX_COMPLETIONS = 20
 
@@ -29,12 +29,14 @@ class Ranking:
     def __init__(self, build_dir: Path) -> None:
         vocabulary = json.loads((build_dir / LEXICAL_VOCAB_FILE).read_text(encoding="utf-8"))
         # Postings are read per query term (see StoredRows), not mapped.
-        self.weights = StoredRows(build_dir / LEXICAL_FILE, "weights")
-        self.titles = StoredRows(build_dir / LEXICAL_FILE, "titles")
+        path = build_dir / LEXICAL_FILE
+        members = npz_members(path)  # the archive's directory, read once for all three
+        self.weights = StoredRows(path, "weights", members)
+        self.titles = StoredRows(path, "titles", members)
         self.posts = self.weights.shape[1]
         self.column = {term: i for i, term in enumerate(vocabulary["terms"])}
         self.words: list[str] = vocabulary["words"]  # sorted
-        self.word_df = np.array(mapped_arrays(build_dir / LEXICAL_FILE)["word_df"])
+        self.word_df = read_member(path, members["word_df"])
         self._word_row = {word: i for i, word in enumerate(self.words)}
         self._by_stem: dict[str, list[str]] | None = None  # built on first highlight
 
