@@ -277,13 +277,9 @@ def test_near_duplicates_found_per_list_or_for_all_pairs_give_the_same_lists(
     duplicated_inputs: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Full builds find every near-duplicate pair at once, incremental ones per list."""
-    import index.related as related
-
-    records, matrix = duplicated_inputs
-    monkeypatch.setattr(related, "PAIRWISE_FROM", 10**9)
-    per_list = related.compute_related(records, matrix)
-    monkeypatch.setattr(related, "PAIRWISE_FROM", 0)
-    all_pairs = related.compute_related(records, matrix)
+    inputs = (monkeypatch, *duplicated_inputs)
+    per_list = _lists_with(*inputs, PAIRWISE_FROM=10**9)
+    all_pairs = _lists_with(*inputs, PAIRWISE_FROM=0)
     assert (per_list.neighbours == all_pairs.neighbours).all()
 
 
@@ -312,32 +308,22 @@ def test_lists_over_the_strongest_terms_equal_whole_vectors_when_all_terms_fit(
 ) -> None:
     """Large corpora compare posts by their strongest terms; with room for every term
     that is exactly the whole-vector comparison."""
-    import index.related as related
-
-    records, matrix = duplicated_inputs
-    monkeypatch.setattr(related, "PAIRWISE_FROM", 0)
-    whole = related.compute_related(records, matrix)
-    monkeypatch.setattr(related, "APPROXIMATE_FROM", 0)
-    monkeypatch.setattr(related, "CANDIDATE_TERMS", 10**6)
-    strongest = related.compute_related(records, matrix)
+    inputs = (monkeypatch, *duplicated_inputs)
+    whole = _lists_with(*inputs, PAIRWISE_FROM=0)
+    strongest = _lists_with(*inputs, APPROXIMATE_FROM=0, CANDIDATE_TERMS=10**6)
     assert (strongest.neighbours == whole.neighbours).all()
     assert (abs(strongest.score - whole.score) < 1e-6).all()
-    monkeypatch.setattr(related, "CANDIDATE_TERMS", 2)
-    few = related.compute_related(records, matrix)
+    few = _lists_with(*inputs, CANDIDATE_TERMS=2)
     assert (few.neighbours != whole.neighbours).any()  # the setting is in effect
 
 
 def test_lists_computed_by_two_processes_equal_one_process(
     duplicated_inputs: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import index.related as related
-
     records, matrix = duplicated_inputs
-    monkeypatch.setattr(related, "PARALLEL_FROM", 10**9)
-    alone = related.compute_related(records, matrix)
-    monkeypatch.setattr(related, "PARALLEL_FROM", 2)
+    alone = _lists_with(monkeypatch, records, matrix, PARALLEL_FROM=10**9)
     done: list[int] = []
-    shared = related.compute_related(records, matrix, on_rows=done.append)
+    shared = _lists_with(monkeypatch, records, matrix, on_rows=done.append, PARALLEL_FROM=2)
     assert sum(done) == len(records) and len(done) == 2
     for name in ("neighbours", "score", "text", "taxonomy", "time", "pinned"):
         assert (getattr(shared, name) == getattr(alone, name)).all(), name
@@ -367,26 +353,49 @@ def random_corpus() -> tuple:
     return records, l2_normalise(matrix.tocsr())
 
 
-def _candidate_lists(
-    records: list, matrix, monkeypatch: pytest.MonkeyPatch, pool: int, band: int, **settings
+def _lists_with(
+    monkeypatch: pytest.MonkeyPatch,
+    records: list,
+    matrix,
+    settings: RelatedSettings | None = None,
+    on_rows=None,
+    **constants: int,
 ):
+    """compute_related after setting constants of index.related or index.neighbours
+    (kept by the test's monkeypatch until it ends)."""
     import index.neighbours as neighbours
     import index.related as related
 
-    monkeypatch.setattr(related, "PAIRWISE_FROM", 0)
-    monkeypatch.setattr(related, "APPROXIMATE_FROM", 0)
-    monkeypatch.setattr(related, "CANDIDATE_TERMS", 10**6)
-    monkeypatch.setattr(neighbours, "GLOBAL_CANDIDATES", pool)
-    monkeypatch.setattr(neighbours, "BAND_CANDIDATES", band)
-    return related.compute_related(records, matrix, RelatedSettings(**settings))
+    for name, value in constants.items():
+        monkeypatch.setattr(neighbours if hasattr(neighbours, name) else related, name, value)
+    return related.compute_related(records, matrix, settings, on_rows=on_rows)
+
+
+def _candidate_lists(
+    records: list, matrix, monkeypatch: pytest.MonkeyPatch, pool: int, band: int, **settings
+):
+    return _lists_with(
+        monkeypatch,
+        records,
+        matrix,
+        RelatedSettings(**settings),
+        PAIRWISE_FROM=0,
+        APPROXIMATE_FROM=0,
+        CANDIDATE_TERMS=10**6,
+        GLOBAL_CANDIDATES=pool,
+        BAND_CANDIDATES=band,
+    )
 
 
 def _every_pair_lists(records: list, matrix, monkeypatch: pytest.MonkeyPatch, **settings):
-    import index.related as related
-
-    monkeypatch.setattr(related, "PAIRWISE_FROM", 0)
-    monkeypatch.setattr(related, "APPROXIMATE_FROM", 10**9)
-    return related.compute_related(records, matrix, RelatedSettings(**settings))
+    return _lists_with(
+        monkeypatch,
+        records,
+        matrix,
+        RelatedSettings(**settings),
+        PAIRWISE_FROM=0,
+        APPROXIMATE_FROM=10**9,
+    )
 
 
 def test_candidate_search_holding_every_post_gives_the_every_pair_lists(
