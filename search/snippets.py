@@ -1,20 +1,25 @@
 """Highlighted, HTML-safe snippets of a post's body around the words that matched.
 
 Whoosh's highlighter re-analyses the whole body for every hit (about 15 ms per long
-post); here each distinct word is analysed once and cached, and the body is scanned
-with one regular expression. Text is escaped before `<mark>` is added and fragments
-start and end on whitespace, so a snippet never cuts a word or an entity in half.
+post); here each distinct word is analysed once and cached, and the body is searched
+in C (`str.find`) for the few prefixes that start every corpus form of the query's
+terms, so only real candidates reach Python. Text is escaped before `<mark>` is
+added and fragments start and end on whitespace, so a snippet never cuts a word or
+an entity in half.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from whoosh.analysis import Analyzer
+
+from index.analysis import TOKEN
 
 _WORD_CHAR = re.compile(r"[^\W_]")
 _NON_ASCII_WORD = re.compile(r"[^\W_]*[^\x00-\x7f][^\W_]*")
@@ -41,6 +46,7 @@ class Highlighter:
     def __init__(self, analyzer: Analyzer) -> None:
         self._analyzer = analyzer
         self._normalize: Callable[[str], str | None] = lru_cache(maxsize=200_000)(self._analyse)
+        self._prefixes = lru_cache(maxsize=2048)(self._prefix_cover)
 
     def _analyse(self, word: str) -> str | None:
         tokens = [token.text for token in self._analyzer(word)]
@@ -59,8 +65,9 @@ class Highlighter:
         its word (Porter never changes a word's beginning), so a regular expression of
         the terms' first letters finds the candidates in C; words with non-ASCII letters
         are always candidates, because folding accents changes their start. With
-        `forms` (every corpus word that analyses to one of the terms) the expression
-        finds exactly those words, and only real matches reach Python.
+        `forms` (every corpus word that analyses to one of the terms) the text is
+        searched for those words' shared prefixes instead, and only words that are a
+        form are analysed.
         """
         if forms is not None:
             return self._exact_matches(text, terms, forms, limit)
@@ -80,14 +87,11 @@ class Highlighter:
         if len(lowered) != min(len(text), _SCAN_CHARS):  # lowercasing moved characters
             return self.matches(text, terms, limit=limit)
         found = []
-        for m in _exact(forms).finditer(lowered):
-            start = m.start()
-            if start and _WORD_CHAR.match(lowered, start - 1):
-                continue  # the end of a longer word ("metadata" for "data")
-            found.append(_Match(start, m.end(), self._normalize(m.group()) or ""))
-            if limit is not None and len(found) >= limit:
-                break
-        if not lowered.isascii():  # accented words fold to forms the pattern cannot see
+        for prefix in self._prefixes(forms):
+            found.extend(self._words_from(lowered, prefix, forms, limit))
+        found.sort(key=lambda match: match.start)
+        found = _without_overlaps(found)[:limit]
+        if not lowered.isascii():  # accented words fold to forms the search cannot see
             for m in _NON_ASCII_WORD.finditer(lowered):
                 term = self._normalize(m.group())
                 if term in terms:
@@ -95,6 +99,44 @@ class Highlighter:
             found.sort(key=lambda match: match.start)
             found = found[:limit]
         return found
+
+    def _words_from(
+        self, lowered: str, prefix: str, forms: frozenset[str], limit: int | None
+    ) -> list[_Match]:
+        """The first `limit` words starting with `prefix` that are (or begin with) a form.
+
+        `str.find` skips through the text in C; a regular expression (even shaped as a
+        trie) tries its alternatives at every position, 2-3x slower on long bodies.
+        """
+        found: list[_Match] = []
+        find, is_word_char, token_at = lowered.find, _WORD_CHAR.match, TOKEN.match
+        position = find(prefix)
+        while position != -1:
+            if not (position and is_word_char(lowered, position - 1)):  # starts a word
+                token = token_at(lowered, position)
+                form = _longest_form(token.group() if token else "", forms)
+                if form:
+                    term = self._normalize(form) or ""
+                    found.append(_Match(position, position + len(form), term))
+                    if limit is not None and len(found) >= limit:
+                        break
+            position = find(prefix, position + 1)
+        return found
+
+    def _prefix_cover(self, forms: frozenset[str]) -> tuple[str, ...]:
+        """Few, long prefixes that together start every form: the common prefix of the
+        forms of each term ("identif" for identify, identified, identifiers), minus
+        those that extend another (its words are found by the shorter one)."""
+        by_term: dict[str, list[str]] = {}
+        for form in forms:
+            by_term.setdefault(self._normalize(form) or form, []).append(form)
+        prefixes: set[str] = set()
+        for group in by_term.values():
+            shared = os.path.commonprefix(group)
+            prefixes.update([shared] if shared else group)
+        return tuple(
+            sorted(p for p in prefixes if not any(p.startswith(q) for q in prefixes if q != p))
+        )
 
     def snippet(
         self,
@@ -139,30 +181,27 @@ def _candidates(terms: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<![^\W_])(?:{head})[^\W_]*(?:\.[^\W_]+)*", re.IGNORECASE)
 
 
-@lru_cache(maxsize=2048)
-def _exact(forms: frozenset[str]) -> re.Pattern[str]:
-    """Lowercase words among `forms` ending a word, as a trie-shaped expression (the
-    caller checks that a match also starts one: a look-behind here made every
-    position slower, 3.6x the scan time of a post).
+def _longest_form(token: str, forms: frozenset[str]) -> str | None:
+    """The longest form that `token` is or begins with, ending where a word ends.
 
-    An alternation of many words makes Python's engine try each word at every
-    position; sharing prefixes lets it give up after a letter or two.
+    Tokens are whole words with their inner dots ("node.js"), as the analyzer cuts
+    them; a form may also end at one of those dots ("node" in "node.js").
     """
-    trie: dict[str, dict] = {}
-    for form in forms:
-        node = trie
-        for char in form:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return re.compile(rf"(?:{_trie(trie)})(?![^\W_])")
+    if token in forms:
+        return token
+    for end in range(len(token) - 1, 0, -1):
+        if token[end] == "." and token[:end] in forms:
+            return token[:end]
+    return None
 
 
-def _trie(node: dict[str, dict]) -> str:
-    branches = [re.escape(char) + _trie(child) for char, child in sorted(node.items()) if char]
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    return f"(?:{body})?" if "" in node else body
+def _without_overlaps(found: list[_Match]) -> list[_Match]:
+    """Matches in text order, dropping any that starts inside the one before it."""
+    kept: list[_Match] = []
+    for match in found:
+        if not kept or match.start >= kept[-1].end:
+            kept.append(match)
+    return kept
 
 
 def _best_windows(found: list[_Match], fragments: int) -> list[list[_Match]]:

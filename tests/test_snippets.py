@@ -1,0 +1,105 @@
+"""The highlighter's matching: the fast search for corpus forms finds exactly the words
+a plain scan of every word would, and snippets are built from them."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.analysis import TOKEN, english_term
+from index.schema import english_analyzer
+from search.snippets import Highlighter
+
+_HIGHLIGHTER = Highlighter(english_analyzer())
+_WORD_CHAR = re.compile(r"[^\W_]")
+
+# Words sharing stems and prefixes, dotted words and their parts, and neighbours that
+# only start like a form ("database" for "data", "identity" for "identify").
+_VOCABULARY = [
+    "data", "database", "metadata", "dataset", "identify", "identified", "identifiers",
+    "identity", "node", "node.js", "js", "happy", "happiness", "happier", "run", "running",
+    "runner", "rerun", "cafe", "Data", "NODE.JS", "e.g", "data_model", "searching", "search",
+]  # fmt: skip
+_SEPARATORS = [" ", "  ", ", ", ". ", "\n", "-", "_", "(", ") ", "/", "'"]
+
+
+def _corpus_forms(text: str, terms: set[str]) -> frozenset[str]:
+    """What the ranking hands the highlighter: every word of the text (the corpus here)
+    that analyses to one of the terms."""
+    return frozenset(w for w in TOKEN.findall(text.lower()) if english_term(w) in terms)
+
+
+def _every_word_scan(text: str, forms: frozenset[str]) -> list[tuple[int, int]]:
+    """At each word start, the longest form that ends where a word ends; scanning on
+    after it. Slow and obvious: the reference for the fast search."""
+    lowered, found, position = text.lower(), [], 0
+    while position < len(lowered):
+        starts_word = not (position and _WORD_CHAR.match(lowered, position - 1))
+        ends = [
+            position + len(form)
+            for form in forms
+            if starts_word
+            and lowered.startswith(form, position)
+            and not _WORD_CHAR.match(lowered, position + len(form))
+        ]
+        if ends:
+            found.append((position, max(ends)))
+            position = max(ends)
+        else:
+            position += 1
+    return found
+
+
+_texts = st.lists(
+    st.tuples(st.sampled_from(_VOCABULARY), st.sampled_from(_SEPARATORS)), max_size=40
+).map(lambda parts: "".join(word + separator for word, separator in parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_texts, query=st.sets(st.sampled_from(_VOCABULARY), min_size=1, max_size=4))
+def test_fast_form_search_finds_exactly_what_scanning_every_word_finds(
+    text: str, query: set[str]
+) -> None:
+    terms = {t for word in query for w in TOKEN.findall(word.lower()) if (t := english_term(w))}
+    forms = _corpus_forms(text, terms)
+    found = _HIGHLIGHTER.matches(text, terms, forms)
+    assert [(m.start, m.end) for m in found] == _every_word_scan(text, forms)
+    assert all(english_term(text[m.start : m.end].lower()) == m.term for m in found)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_texts, query=st.sets(st.sampled_from(_VOCABULARY), min_size=1, max_size=4))
+def test_fast_form_search_agrees_with_analysing_every_candidate(text: str, query: set[str]) -> None:
+    """Without dotted words, looking up forms and analysing each candidate word agree."""
+    text = text.replace(".", " ")
+    terms = {t for word in query for w in TOKEN.findall(word.lower()) if (t := english_term(w))}
+    with_forms = _HIGHLIGHTER.matches(text, terms, _corpus_forms(text, terms))
+    analysed = _HIGHLIGHTER.matches(text, terms)
+    assert [(m.start, m.end, m.term) for m in with_forms] == [
+        (m.start, m.end, m.term) for m in analysed
+    ]
+
+
+def test_the_first_matches_in_text_order_are_kept_up_to_the_limit() -> None:
+    text = " ".join(["identity data"] * 50 + ["identified"] * 5)
+    forms = frozenset({"data", "identified"})
+    found = _HIGHLIGHTER.matches(text, {"data", "identifi"}, forms, limit=20)
+    assert [text[m.start : m.end] for m in found] == ["data"] * 20
+
+
+def test_prefix_cover_is_short_and_starts_every_form() -> None:
+    forms = frozenset({"identify", "identified", "identifiers", "happy", "happiness", "run"})
+    prefixes = _HIGHLIGHTER._prefix_cover(forms)
+    assert all(any(form.startswith(p) for p in prefixes) for form in forms)
+    assert "identifi" in prefixes or "identif" in prefixes
+    assert len(prefixes) == 3
+
+
+def test_snippet_marks_every_match_inside_escaped_fragments() -> None:
+    text = "Intro <b>bold</b>. " + "filler words here. " * 40 + "We identified the data."
+    forms = frozenset({"identified", "data"})
+    snippet = _HIGHLIGHTER.snippet((text,), {"identifi", "data"}, forms=forms)
+    assert "<mark>identified</mark>" in snippet and "<mark>data</mark>" in snippet
+    assert "<b>" not in snippet
