@@ -63,6 +63,10 @@ class Facet:
             (np.ones(len(rows), np.float32), (rows, cols)), shape=(posts, max(1, len(column)))
         )
         self._by_value = matrix.T.tocsr()
+        # Each value's place in key order: ties in counts are broken by key.
+        in_key_order = sorted(range(len(self.keys)), key=self.keys.__getitem__)
+        self._key_rank = np.empty(len(self.keys), dtype=np.int64)
+        self._key_rank[in_key_order] = np.arange(len(self.keys))
 
     def mask(self, keys: Iterable[str], posts: int) -> np.ndarray:
         """Posts carrying any of the keys."""
@@ -74,25 +78,33 @@ class Facet:
                 mask[self._by_value.indices[start:end]] = True
         return mask
 
-    def counts(
-        self, matched: np.ndarray, top: int | None = None, also: Iterable[str] = ()
-    ) -> dict[str, int]:
-        """How many matched posts carry each value, values with no match left out.
+    def ranked(
+        self, matched: np.ndarray, top: int | None = None, newest_first: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, counts) of the values the matched posts carry, most frequent first
+        (ties by key), or by key descending with `newest_first`; at most `top` of them.
 
-        With `top`, only the `top` most frequent values (ties by key) plus the `also`
-        keys are counted into the dict, so a facet with thousands of values stays cheap.
+        Sorted in numpy: a tag facet has thousands of values, and building a dict of
+        them per search cost more than the search's ranking.
         """
         totals = self._by_value @ matched.astype(np.float32)
         found = np.flatnonzero(totals[: len(self.keys)])
-        if top is not None and found.size > top:
-            cut = -np.partition(-totals[found], top - 1)[top - 1]
-            found = found[totals[found] >= cut]
-        out = {self.keys[i]: int(totals[i]) for i in found}
-        for key in also:
-            col = self.column.get(key)
-            if col is not None and totals[col]:
-                out[key] = int(totals[col])
-        return out
+        counts = totals[found]
+        if newest_first:
+            order = np.argsort(-self._key_rank[found], kind="stable")
+        else:
+            order = np.lexsort((self._key_rank[found], -counts))
+        if top is not None:
+            order = order[:top]
+        return found[order], counts[order].astype(np.int64)
+
+    def count_of(self, key: str, matched: np.ndarray) -> int:
+        """How many matched posts carry one value (0 for an unknown value)."""
+        col = self.column.get(key)
+        if col is None:
+            return 0
+        start, end = self._by_value.indptr[col], self._by_value.indptr[col + 1]
+        return int(np.count_nonzero(matched[self._by_value.indices[start:end]]))
 
 
 class FacetTable:
@@ -150,37 +162,34 @@ class FacetTable:
     def counts(
         self, matched: np.ndarray, masks: Mapping[str, np.ndarray], filters: FacetFilters
     ) -> dict[str, list[FacetValue]]:
-        """Each facet's counts over the matches that pass every *other* filter."""
+        """Each facet's counts over the matches that pass every *other* filter.
+
+        Values are shown most frequent first (years newest first), at most
+        MAX_FACET_VALUES of them, plus every chosen value (0 if nothing carries it).
+        """
         out: dict[str, list[FacetValue]] = {}
         for name, facet in self.facets.items():
             scope = matched.copy()
             for other, mask in masks.items():
                 if other != name:
                     scope &= mask
-            top = None if name == "years" else MAX_FACET_VALUES
-            counted = facet.counts(scope, top, filters.chosen(name))
-            out[name] = self._values(name, facet, counted, filters.chosen(name))
+            years = name == "years"
+            columns, counts = facet.ranked(scope, None if years else MAX_FACET_VALUES, years)
+            keys, names = facet.keys, facet.names
+            levels = self.levels if name == "categories" else {}
+            values = [
+                FacetValue(names[key], key, count, levels.get(key))
+                for key, count in zip(
+                    [keys[col] for col in columns.tolist()], counts.tolist(), strict=True
+                )
+            ]
+            shown = {value.value for value in values}
+            for key in dict.fromkeys(filters.chosen(name)):
+                if key not in shown:
+                    count = facet.count_of(key, scope)
+                    values.append(FacetValue(names.get(key, key), key, count, levels.get(key)))
+            out[name] = values
         return out
-
-    def _values(
-        self, name: str, facet: Facet, counts: dict[str, int], chosen: Sequence[str]
-    ) -> list[FacetValue]:
-        """Most frequent first (years newest first), plus every chosen value (0 if none)."""
-        if name == "years":
-            ranked = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
-        else:
-            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
-        shown = {key for key, _ in ranked}
-        ranked += [(key, counts.get(key, 0)) for key in chosen if key not in shown]
-        return [
-            FacetValue(
-                name=facet.names.get(key, key),
-                value=key,
-                count=count,
-                level=self.levels.get(key) if name == "categories" else None,
-            )
-            for key, count in ranked
-        ]
 
 
 def _dominant_levels(categories: Sequence[Sequence[Sequence[str]]]) -> dict[str, str]:

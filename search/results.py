@@ -39,7 +39,7 @@ class Hit:
         return shallow_dict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class FacetValue:
     """How many matching posts carry one facet value (a category also has its level)."""
 
