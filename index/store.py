@@ -37,12 +37,18 @@ _PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 def current_build_dir(index_dir: Path) -> Path | None:
     """Return the directory the `current` link points to, or None before the first build."""
-    link = index_dir / CURRENT_LINK
+    target = current_link(index_dir)
+    return None if target is None else (index_dir / target).resolve()
+
+
+def current_link(index_dir: Path) -> str | None:
+    """The text of the `current` link (None before the first build): one system call,
+    so a server can tell on every request whether a new build was published, and
+    resolve the path only when it was (resolving costs about 0.1 ms)."""
     try:
-        target = os.readlink(link)
+        return os.readlink(index_dir / CURRENT_LINK)
     except OSError:
         return None
-    return (index_dir / target).resolve()
 
 
 def new_build_dir(index_dir: Path, build_id: str) -> Path:

@@ -24,7 +24,7 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector
 from index.analysis import highlight_terms
 from index.errors import BuildCorrupt, IndexNotBuilt
 from index.schema import facet_key
-from index.store import current_build_dir
+from index.store import current_build_dir, current_link
 
 from .cache import DEFAULT_ENTRIES
 from .errors import InvalidParameter, PostMoved, PostNotFound
@@ -104,6 +104,7 @@ class Searcher:
         self._loaded: LoadedBuild | None = None
         self._failed: Path | None = None
         self._failure: BuildCorrupt | None = None
+        self._checked_link: str | None = None  # `current` link text last answered for
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._retired: list[tuple[float, LoadedBuild]] = []
@@ -119,6 +120,7 @@ class Searcher:
         with self._lock:
             builds = [b for _, b in self._retired] + ([self._loaded] if self._loaded else [])
             self._retired, self._loaded, self._failed = [], None, None
+            self._checked_link = None
         for loaded in builds:
             loaded.close()
 
@@ -138,8 +140,17 @@ class Searcher:
         """
         if os.getpid() != self._pid:  # forked after opening: never reuse the parent's files
             self._loaded, self._failed, self._pid = None, None, os.getpid()
-            self._retired = []
-        target = current_build_dir(self.index_dir)
+            self._retired, self._checked_link = [], None
+        link = current_link(self.index_dir)
+        loaded = self._loaded
+        if loaded is not None and link is not None and link == self._checked_link:
+            return loaded  # the link has not moved since it was last checked
+        served = self._current(current_build_dir(self.index_dir))
+        self._checked_link = link
+        return served
+
+    def _current(self, target: Path | None) -> LoadedBuild:
+        """The build to answer from when `current` points at `target` (see `current`)."""
         loaded = self._loaded
         if loaded is not None and (target == loaded.build_dir or target == self._failed):
             return loaded

@@ -195,9 +195,13 @@ def test_a_tampered_build_is_never_served(tmp_path: Path) -> None:
         catalog.write_text(catalog.read_text().replace("Delta", "Evil!"))
         with pytest.raises(BuildCorrupt, match="posts.jsonl"):
             verify_build(bad)
-        assert searcher.stats()["build_id"] == good.name  # keeps serving the good build
-        with pytest.raises(BuildCorrupt):
-            fresh.stats()  # a process that never opened the good build has nothing to serve
+        for _ in range(2):  # checked once, then remembered until `current` moves again
+            assert searcher.stats()["build_id"] == good.name  # keeps serving the good build
+            with pytest.raises(BuildCorrupt):
+                fresh.stats()  # a process that never opened the good build has nothing to serve
+        write_post(posts, "echo.md", {"title": "Echo"}, "Newer words.")
+        repaired = build(posts, index_dir, BuildOptions(full=True)).build_dir
+        assert searcher.stats()["build_id"] == fresh.stats()["build_id"] == repaired.name
 
 
 def test_killed_reindex_leaves_the_served_build_intact(tmp_path: Path) -> None:
