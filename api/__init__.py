@@ -15,6 +15,7 @@ from .admin import admin
 from .config import check_settings, defaults, from_environment, zero_results_path
 from .errors import register_error_handlers
 from .http import install_http_conventions
+from .jsonfast import FastJSONProvider
 from .limits import install_rate_limits
 from .metrics import install_metrics
 from .openapi import openapi_bp
@@ -38,7 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     check_settings(app.config)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = FastJSONProvider(app)
     app.extensions["postsearch.searcher"] = Searcher(
         Path(app.config["INDEX_DIR"]),
         time_limit=float(app.config["SEARCH_TIME_LIMIT"]),
