@@ -10,6 +10,7 @@ an entity in half.
 
 from __future__ import annotations
 
+import bisect
 import html
 import os
 import re
@@ -207,8 +208,10 @@ def _without_overlaps(found: list[_Match]) -> list[_Match]:
 def _best_windows(found: list[_Match], fragments: int) -> list[list[_Match]]:
     """Greedily pick non-overlapping windows with the most distinct terms, then most matches."""
     candidates = []
+    starts = [m.start for m in found]  # in order: later matches cannot fit a window
     for i, first in enumerate(found):
-        window = [m for m in found[i:] if m.end - first.start <= _FRAGMENT_CHARS]
+        beyond = bisect.bisect_right(starts, first.start + _FRAGMENT_CHARS, i)
+        window = [m for m in found[i:beyond] if m.end - first.start <= _FRAGMENT_CHARS]
         candidates.append((len({m.term for m in window}), len(window), -first.start, window))
     candidates.sort(reverse=True, key=lambda c: c[:3])
     chosen: list[list[_Match]] = []
