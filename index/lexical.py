@@ -30,6 +30,7 @@ from .analysis import ENGLISH, FOREIGN_PREFIX, term_of, words
 from .mapped import mapped_arrays
 from .posts import Post
 from .schema import own_excerpt
+from .stacking import stack_rows
 
 WORD_COUNTS_FILE = "words.npz"
 WORD_VOCAB_FILE = "words.json"
@@ -123,31 +124,11 @@ def stack_word_counts(parts: Sequence[tuple[WordCounts, Sequence[int]]]) -> Word
     Words no remaining row uses are dropped, so the result equals counting the same
     posts from scratch.
     """
-    vocabulary = sorted({w for table, _ in parts for w in table.vocabulary})
-    column_of = {w: i for i, w in enumerate(vocabulary)}
-    stacked: dict[str, list[sp.csr_matrix]] = {f: [] for f in FIELDS}
-    langs: list[str] = []
-    for table, rows in parts:
-        remap = np.array([column_of[w] for w in table.vocabulary], dtype=np.int64)
-        rows = list(rows)
-        langs += [table.langs[r] for r in rows]
-        for name in FIELDS:
-            block = getattr(table, name)[rows].tocoo()
-            stacked[name].append(
-                sp.csr_matrix(
-                    (block.data, (block.row, remap[block.col])),
-                    shape=(len(rows), len(vocabulary)),
-                    dtype=np.int32,
-                )
-            )
-    title, text = (sp.vstack(stacked[f]).tocsr() for f in FIELDS)
-    used = np.flatnonzero(
-        np.bincount(title.indices, minlength=len(vocabulary))
-        + np.bincount(text.indices, minlength=len(vocabulary))
+    (title, text), vocabulary = stack_rows(
+        [((table.title, table.text), table.vocabulary, rows) for table, rows in parts], 2
     )
-    return WordCounts(
-        title[:, used].tocsr(), text[:, used].tocsr(), [vocabulary[i] for i in used], langs
-    )
+    langs = [table.langs[r] for table, rows in parts for r in rows]
+    return WordCounts(title, text, vocabulary, langs)
 
 
 def reorder(counts: WordCounts, order: Sequence[int]) -> WordCounts:
@@ -193,34 +174,32 @@ class LexicalIndex:
 
 
 def weigh(counts: WordCounts, settings: RankingSettings) -> LexicalIndex:
-    """Turn word counts into the BM25F term matrix and the word statistics."""
+    """Turn word counts into the BM25F term matrix and the word statistics.
+
+    At 57k posts the text counts hold 36 million entries (a matrix of them is about
+    290 MB), so rows are scaled and weights applied in place, and each intermediate
+    is dropped as soon as the next exists: the build's peak memory is set here.
+    """
     posts = counts.title.shape[0]
+    word_df = _word_df(counts)
     mapping, terms = _word_to_term(counts.vocabulary, counts.langs)
-    fields = {}
-    for name in FIELDS:
-        matrix = getattr(counts, name).astype(np.float32)
-        per_term = sp.csr_matrix((posts, len(terms)), dtype=np.float32)
-        for lang, to_terms in mapping.items():
-            rows = np.array([i for i, x in enumerate(counts.langs) if _lang_key(x) == lang])
-            if rows.size:
-                mask = sp.csr_matrix(
-                    (np.ones(rows.size, np.float32), (rows, rows)), shape=(posts, posts)
-                )
-                per_term = per_term + (mask @ matrix) @ to_terms
-        fields[name] = per_term.tocsr()
-    frequency = sp.csr_matrix((posts, len(terms)), dtype=np.float32)
-    for name, weight, b in (
-        ("title", settings.title_weight, settings.b_title),
-        ("text", 1.0, settings.b_text),
+    kinds = [_lang_key(x) for x in counts.langs]
+    title = _per_term(counts.title, kinds, mapping)
+    titles = (title > 0).T.tocsr().astype(np.float32)
+    frequency: sp.csr_matrix | None = None
+    for field, weight, b in (
+        (title, settings.title_weight, settings.b_title),
+        (_per_term(counts.text, kinds, mapping), 1.0, settings.b_text),
     ):
-        lengths = np.asarray(fields[name].sum(axis=1)).ravel()
+        lengths = np.asarray(field.sum(axis=1)).ravel()
         average = lengths.mean() if posts and lengths.mean() > 0 else 1.0
         norm = (1.0 - b + b * lengths / average).astype(np.float32)
-        frequency = frequency + sp.diags((weight / norm).astype(np.float32)) @ fields[name]
-    frequency = frequency.tocsr()
+        _scale_rows(field, (weight / norm).astype(np.float32))
+        frequency = field if frequency is None else (frequency + field).tocsr()
+        del field
+    del title
+    assert frequency is not None
     frequency.eliminate_zeros()
-    seen = counts.title + counts.text
-    word_df = np.bincount(seen.tocsr().indices, minlength=len(counts.vocabulary))
     df = np.bincount(frequency.indices, minlength=len(terms)).astype(np.float64)
     # A word's rarity is measured over every post, whatever its language: a post
     # detected as French must not make "the" a rare term that outranks everything.
@@ -229,11 +208,48 @@ def weigh(counts: WordCounts, settings: RankingSettings) -> LexicalIndex:
         if term.startswith(FOREIGN_PREFIX):
             df[i] = max(df[i], word_df[word_column[term[len(FOREIGN_PREFIX) :]]])
     idf = np.log1p((posts - df + 0.5) / (df + 0.5)).astype(np.float32)
-    saturated = frequency.copy()
-    saturated.data = saturated.data * (settings.k1 + 1) / (saturated.data + settings.k1)
-    weights = (saturated @ sp.diags(idf)).T.tocsr().astype(np.float32)
-    titles = (fields["title"] > 0).T.tocsr().astype(np.float32)
-    return LexicalIndex(terms, weights, titles, counts.vocabulary, word_df.astype(np.int32))
+    saturated = frequency.data  # BM25 saturation, then IDF, in place
+    np.divide(
+        saturated * np.float32(settings.k1 + 1), saturated + np.float32(settings.k1), out=saturated
+    )
+    saturated *= idf[frequency.indices]
+    weights = frequency.T.tocsr()
+    del frequency
+    return LexicalIndex(
+        terms, weights.astype(np.float32, copy=False), titles, counts.vocabulary, word_df
+    )
+
+
+def _word_df(counts: WordCounts) -> np.ndarray:
+    """In how many posts each word appears, in the title or the text (int32)."""
+    words = len(counts.vocabulary)
+    both = counts.title.multiply(counts.text).tocsr()  # at most the title's entries
+    both.eliminate_zeros()
+    df = np.bincount(counts.title.indices, minlength=words)
+    df += np.bincount(counts.text.indices, minlength=words)
+    df -= np.bincount(both.indices, minlength=words)
+    return df.astype(np.int32)
+
+
+def _per_term(
+    counts: sp.csr_matrix, kinds: Sequence[str], mapping: dict[str, sp.csr_matrix]
+) -> sp.csr_matrix:
+    """Word counts summed per term (posts x terms, float32), each post by its language."""
+    matrix = counts.astype(np.float32)
+    if len(mapping) == 1:  # one kind of post: no need to split the rows
+        return (matrix @ next(iter(mapping.values()))).tocsr()
+    kind_of = np.array(kinds)
+    result = None
+    for kind, to_terms in mapping.items():
+        keep = (kind_of == kind).astype(np.float32)
+        part = (sp.diags(keep) @ matrix) @ to_terms
+        result = part if result is None else result + part
+    return result.tocsr()
+
+
+def _scale_rows(matrix: sp.csr_matrix, factors: np.ndarray) -> None:
+    """Multiply each row of a CSR matrix by its factor, in place."""
+    matrix.data *= np.repeat(factors, np.diff(matrix.indptr))
 
 
 def _lang_key(lang: str) -> str:

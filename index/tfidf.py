@@ -20,6 +20,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from .mapped import mapped_arrays
 from .posts import Post
+from .stacking import stack_rows
 
 COUNTS_FILE = "terms.npz"
 TERMS_FILE = "terms.json"
@@ -106,6 +107,7 @@ def count_terms(posts: Sequence[Post]) -> TermCounts:
     counter = term_counter()
     try:
         counts = counter.fit_transform([post_text(p) for p in posts]).tocsr()
+        counts.sort_indices()  # scikit-learn renumbers columns without re-sorting rows
     except ValueError:  # no post has a single countable word
         return TermCounts(sp.csr_matrix((len(posts), 0), dtype=np.int32), [])
     return TermCounts(counts, counter.get_feature_names_out().tolist())
@@ -117,22 +119,10 @@ def stack_counts(parts: Sequence[tuple[TermCounts, Sequence[int]]]) -> TermCount
     Each part is (table, row numbers to take). Terms no remaining row uses are dropped,
     so the result equals counting the same posts from scratch.
     """
-    vocabulary = sorted({term for table, _ in parts for term in table.vocabulary})
-    column_of = {term: i for i, term in enumerate(vocabulary)}
-    blocks = []
-    for table, rows in parts:
-        remap = np.array([column_of[t] for t in table.vocabulary], dtype=np.int64)
-        block = table.counts[list(rows)].tocoo()
-        blocks.append(
-            sp.csr_matrix(
-                (block.data, (block.row, remap[block.col])),
-                shape=(len(rows), len(vocabulary)),
-                dtype=np.int32,
-            )
-        )
-    counts = sp.vstack(blocks).tocsr() if blocks else sp.csr_matrix((0, 0), dtype=np.int32)
-    used = np.flatnonzero(np.bincount(counts.indices, minlength=len(vocabulary)))
-    return TermCounts(counts[:, used].tocsr(), [vocabulary[i] for i in used])
+    (counts,), vocabulary = stack_rows(
+        [((table.counts,), table.vocabulary, rows) for table, rows in parts], 1
+    )
+    return TermCounts(counts, vocabulary)
 
 
 def weigh_counts(table: TermCounts) -> TfidfModel:
