@@ -32,6 +32,7 @@ from .errors import NothingToBuild, PostParseError, PostsSkipped
 from .fulltext import build_fulltext
 from .lexical import RankingSettings, WordCounts, count_words, stack_word_counts, weigh
 from .manifest import read_manifest, verify_build, write_manifest
+from .memory import release_free_memory
 from .pages import PostStores
 from .pins import resolve_pins
 from .posts import Post, parse_post, post_file_entries
@@ -249,12 +250,14 @@ def _build_full(
         with _timed(timings, "ranking"):
             counts = stack_word_counts(parsed.word_parts)
             parsed.word_parts = []
+            release_free_memory()  # the chunks' small arrays, before BM25F is built
             counts.save(tmp_dir)
             weigh(counts, options.ranking).save(tmp_dir)
             del counts
         with _timed(timings, "tfidf"):
             table = stack_counts(parsed.term_parts)
             parsed.term_parts = []
+            release_free_memory()
             model = weigh_counts(table)
             table.save(tmp_dir)
             del table

@@ -42,7 +42,7 @@ from .duplicates import duplicates_by_row, find_near_duplicates
 from .mapped import mapped_arrays
 from .neighbours import CandidateSearch
 from .pins import PinTable
-from .tfidf import l2_normalise, strongest_terms
+from .tfidf import normalise_rows, strongest_terms
 
 RELATED_FILE = "related.npz"
 
@@ -243,7 +243,9 @@ def sharpen(text_matrix: sp.csr_matrix, power: float) -> sp.csr_matrix:
     matrix = sp.csr_matrix(text_matrix, dtype=np.float32, copy=True)
     if power != 1.0:
         np.power(matrix.data, power, out=matrix.data)
-    return l2_normalise(matrix)
+    matrix.eliminate_zeros()
+    normalise_rows(matrix)  # in place: the copy above is the only one
+    return matrix
 
 
 def publication_days(records: Sequence[Record]) -> np.ndarray:

@@ -143,7 +143,7 @@ def weigh_counts(table: TermCounts) -> TfidfModel:
     np.log(weights.data, out=weights.data)  # sublinear tf: 1 + log(count)
     weights.data += 1.0
     weights.data *= idf[weights.indices]
-    _normalise_rows(weights)
+    normalise_rows(weights)
     return TfidfModel(weights, [table.vocabulary[i] for i in kept], idf)
 
 
@@ -157,9 +157,10 @@ def _kept_columns(counts: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
     keep[kept] = True
     new_column = (np.cumsum(keep) - 1).astype(np.int32)
     entries = keep[counts.indices]
-    before = np.zeros(entries.size + 1, dtype=np.int64)
+    before = np.zeros(entries.size + 1, dtype=np.int32 if entries.size < 2**31 else np.int64)
     np.cumsum(entries, out=before[1:])
-    indptr = before[counts.indptr]
+    indptr = before[counts.indptr].astype(np.int64)
+    del before
     indices = new_column[counts.indices[entries]]
     data = counts.data[entries].astype(np.float32)
     return sp.csr_matrix((data, indices, indptr), shape=(counts.shape[0], kept.size), copy=False)
@@ -189,8 +190,9 @@ def l2_normalise(matrix: sp.csr_matrix) -> sp.csr_matrix:
     return result
 
 
-def _normalise_rows(matrix: sp.csr_matrix) -> None:
-    """Scale each row of a float32 CSR matrix to unit length, in place."""
+def normalise_rows(matrix: sp.csr_matrix) -> None:
+    """Scale each row of a float32 CSR matrix to unit length, in place (the same
+    result as `l2_normalise`, without a second copy of a large matrix)."""
     matrix.data *= np.repeat(_inverse_norms(matrix), np.diff(matrix.indptr))
 
 
