@@ -223,10 +223,11 @@ def _update_related(
     changed_rows = sorted(row_of[s] for s in touched if s in row_of)
     if changed_rows and carried:
         best_from_changed = scorer.incoming(changed_rows).max(axis=0)
-        for row, before in list(carried.items()):
-            if best_from_changed[row] > _floor(old, before, k):
-                affected.add(row)
-                del carried[row]
+        rows = np.fromiter(carried, dtype=np.int64, count=len(carried))
+        befores = np.fromiter(carried.values(), dtype=np.int64, count=len(carried))
+        for row in rows[best_from_changed[rows] > _floors(old, befores, k)].tolist():
+            affected.add(row)
+            del carried[row]
     fresh_rows = sorted(affected)
     fresh = compute_related(
         records, matrix, options.related, rows=fresh_rows, scorer=scorer, pins=pins
@@ -250,9 +251,11 @@ def _pin_slugs(table: PinTable, row: int, records: list[dict[str, Any]]) -> tupl
     )
 
 
-def _floor(lists: RelatedLists, row: int, k: int) -> float:
-    """The score a newcomer must beat to enter a carried list (-inf when it is not full)."""
-    entries = int((lists.neighbours[row] >= 0).sum())
-    if k == 0 or entries - int(lists.pinned[row]) < k:
-        return -np.inf
-    return float(lists.score[row, entries - 1])
+def _floors(lists: RelatedLists, rows: np.ndarray, k: int) -> np.ndarray:
+    """The score a newcomer must beat to enter each carried list (-inf where it is not
+    full)."""
+    entries = (lists.neighbours[rows] >= 0).sum(axis=1)
+    floors = np.asarray(lists.score[rows, np.maximum(entries - 1, 0)], dtype=np.float64)
+    open_lists = (entries - np.asarray(lists.pinned[rows], dtype=np.int64) < k) | (k == 0)
+    floors[open_lists] = -np.inf
+    return floors

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index import BuildOptions, build
+from index.analysis import english_term
 from index.catalog import load_catalog
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, WordCounts
 from index.related import RelatedLists
 from search import Searcher, SearchRequest
 from tests.conftest import SAMPLE_POSTS, write_post
@@ -112,6 +113,15 @@ def test_ranking_matrix_equals_a_full_build(twin_builds) -> None:
     assert (a.word_df == b.word_df).all()
     assert a.weights.shape == b.weights.shape and abs(a.weights - b.weights).max() < 1e-5
     assert (a.titles != b.titles).nnz == 0
+
+
+def test_saved_english_terms_are_each_words_stem_in_both_builds(twin_builds) -> None:
+    """Incremental builds reuse the saved stems, so they must be the analyzer's."""
+    for build_dir in twin_builds[:2]:
+        counts = WordCounts.load(build_dir)
+        assert set(counts.stems) == set(counts.vocabulary)
+        assert all(counts.stems[w] == english_term(w) for w in counts.vocabulary)
+    assert "neighbour" in WordCounts.load(twin_builds[0]).stems  # a new post's word
 
 
 def test_search_returns_what_a_full_build_returns(twin_builds) -> None:
