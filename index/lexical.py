@@ -217,8 +217,7 @@ def weigh(counts: WordCounts, settings: RankingSettings) -> LexicalIndex:
         norm = (1.0 - b + b * lengths / average).astype(np.float32)
         _scale_rows(counted, (weight / norm).astype(np.float32))
         frequency = counted if frequency is None else (frequency + counted).tocsr()
-        del counted
-    del title
+    del title, counted
     assert frequency is not None
     frequency.eliminate_zeros()
     df = np.bincount(frequency.indices, minlength=len(terms)).astype(np.float64)
@@ -243,12 +242,12 @@ def weigh(counts: WordCounts, settings: RankingSettings) -> LexicalIndex:
 
 def _word_df(counts: WordCounts) -> np.ndarray:
     """In how many posts each word appears, in the title or the text (int32)."""
-    words = len(counts.vocabulary)
+    size = len(counts.vocabulary)
     both = counts.title.multiply(counts.text).tocsr()  # at most the title's entries
     both.eliminate_zeros()
-    df = np.bincount(counts.title.indices, minlength=words)
-    df += np.bincount(counts.text.indices, minlength=words)
-    df -= np.bincount(both.indices, minlength=words)
+    df = np.bincount(counts.title.indices, minlength=size)
+    df += np.bincount(counts.text.indices, minlength=size)
+    df -= np.bincount(both.indices, minlength=size)
     return df.astype(np.int32)
 
 
