@@ -25,7 +25,10 @@ ENGLISH = "en"
 
 def words(text: str) -> list[str]:
     """The words of a text: tokenised, lowercased and accent-folded."""
-    found = TOKEN.findall(text.lower())
+    lowered = text.lower()
+    found = TOKEN.findall(lowered)
+    if lowered.isascii():  # nothing to fold: skip a Python step per word
+        return found
     return [w if w.isascii() else w.translate(accent_map) for w in found]
 
 

@@ -25,8 +25,8 @@ def detect_language(text: str, declared: str | None = None) -> str:
     """Return "en" or the declared/primary subtag, or "xx" for detected non-English text."""
     if declared:
         return declared.strip().lower().replace("_", "-").split("-")[0] or "en"
-    words = [w.lower() for w in _WORD.findall(text[:_SAMPLE_CHARS])]
+    words = list(map(str.lower, _WORD.findall(text[:_SAMPLE_CHARS])))
     if len(words) < _MIN_WORDS:
         return "en"
-    share = sum(w in _ENGLISH_FUNCTION_WORDS for w in words) / len(words)
+    share = sum(map(_ENGLISH_FUNCTION_WORDS.__contains__, words)) / len(words)
     return "en" if share >= _ENGLISH_SHARE else "xx"

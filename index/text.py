@@ -27,6 +27,12 @@ _CONTROL = re.compile(
 _MOJIBAKE_HINT = re.compile("[\u00c2\u00c3\u00c5\u00e2\u00ef\u0080-\u009f]")
 _FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False)
 _SPACES = re.compile(r"[ \t\u00a0]+")
+# Every character str.isspace() accepts except space, tab, no-break space and "\n".
+OTHER_WHITESPACE_CHARS = (
+    "\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_OTHER_WHITESPACE = re.compile(f"[{OTHER_WHITESPACE_CHARS}]")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 # CommonMark stops parsing at 20 nested blocks and drops the rest of the post.
@@ -205,9 +211,19 @@ def _inline_text(children: list) -> str:
 
 
 def tidy_whitespace(text: str) -> str:
-    """Collapse runs of spaces and blank lines so snippets and excerpts read cleanly."""
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    """Collapse runs of spaces and blank lines so snippets and excerpts read cleanly.
+
+    Text whose only whitespace is spaces, tabs, no-break spaces and newlines (nearly
+    every post) is split on newlines and each line's words joined by single spaces,
+    all in C; anything else goes through a regular expression line by line
+    (`str.splitlines` knows more line breaks). Both give the same result; the first
+    is twice as fast.
+    """
+    if _OTHER_WHITESPACE.search(text):
+        lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+        return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    joined = "\n".join([" ".join(line.split()) for line in text.split("\n")])
+    return _BLANK_LINES.sub("\n\n", joined).strip()
 
 
 # A one-line value without any character Markdown or HTML gives a meaning to, and not

@@ -267,3 +267,57 @@ def test_text_is_folded_exactly_as_scikit_learn_strips_accents(text: str) -> Non
 
     assert fold_text(text) == strip_accents_unicode(text.lower())
     assert fold_text("Crème Brûlée, ÅNGSTRÖM, naïve") == "creme brulee, angstrom, naive"
+
+
+_TERM_TEXT = st.lists(
+    st.sampled_from(
+        [
+            "the",
+            "The",
+            "data",
+            "DATA",
+            "Crème",
+            "naïve",
+            "x",
+            "a1",
+            "_id",
+            "node.js",
+            "ÅNGSTRÖM",
+            "über",
+            "über-cool",
+            "it's",
+            "l'été",
+            "42",
+            "ﬁle",
+            "İstanbul",
+            "\n",
+            " ",
+            ", ",
+            "—",
+        ]
+    ),  # fmt: skip
+    max_size=40,
+).map(" ".join)
+
+
+@given(st.lists(_TERM_TEXT, min_size=1, max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_term_counts_equal_scikit_learns_count_vectorizer(bodies: list[str]) -> None:
+    """count_terms counts with Counter, not scikit-learn's loop: the counts must agree."""
+    from index.posts import Post
+    from index.tfidf import count_terms, post_text, term_counter
+
+    posts = [
+        Post(f"p{i}", "", f"p{i}.md", None, excerpt="", body_text=b, content_hash="")
+        for i, b in enumerate(bodies)
+    ]
+    counted = count_terms(posts)
+    counter = term_counter()
+    try:
+        expected = counter.fit_transform([post_text(p) for p in posts]).tocsr()
+    except ValueError:  # no countable term at all
+        assert counted.vocabulary == [] and counted.counts.shape == (len(posts), 0)
+        return
+    assert counted.vocabulary == counter.get_feature_names_out().tolist()
+    assert counted.counts.has_sorted_indices
+    assert (counted.counts != expected).nnz == 0 and counted.counts.dtype == np.int32

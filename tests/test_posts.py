@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.errors import PostParseError
 from index.posts import (
@@ -24,7 +26,7 @@ from index.posts import (
     load_posts,
     parse_post,
 )
-from index.text import markdown_to_text, repair_text
+from index.text import markdown_to_text, repair_text, tidy_whitespace
 from tests.conftest import SAMPLE_POSTS, seed_front, shared_dir, write_post
 
 UTC = dt.UTC
@@ -763,3 +765,31 @@ def test_sample_corpus_fields_are_typed(sample_report: LoadReport) -> None:
         assert post.date is not None and post.date.utcoffset() == dt.timedelta(0), post.path
         assert isinstance(post.reading_time, int) and post.reading_time >= 1, post.path
         assert all(c.level in (*LEVELS, "unknown") for c in post.categories), post.path
+
+
+_ORDINARY = ["a", "b", " ", "  ", "\t", "\u00a0", "\n", "\n\n", "\n \n"]
+
+
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(_ORDINARY), max_size=40),  # the whole-text path
+        st.lists(
+            st.sampled_from([*_ORDINARY, "\r", "\u2028", "\x0c", "\u3000", "\x1c", "\x85"]),
+            max_size=40,
+        ),
+    ).map("".join)
+)
+@settings(max_examples=400, deadline=None)
+def test_tidy_whitespace_equals_tidying_line_by_line(text: str) -> None:
+    """The whole-text path for ordinary whitespace gives what the line-by-line one does."""
+    from index.text import _BLANK_LINES, _SPACES
+
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    assert tidy_whitespace(text) == _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def test_other_whitespace_is_every_space_but_the_ordinary_four() -> None:
+    from index.text import OTHER_WHITESPACE_CHARS
+
+    spaces = {chr(c) for c in range(0x110000) if chr(c).isspace()}
+    assert set(OTHER_WHITESPACE_CHARS) == spaces - {" ", "\t", "\u00a0", "\n"}
