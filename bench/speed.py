@@ -53,7 +53,9 @@ ROOT = Path(__file__).resolve().parents[1]
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 _WORD = re.compile(r"[a-z]{3,}")
 QUERY_POOL = 2000
-TRAFFIC = 3000
+# Searches drawn from the pool by popularity: long enough that an HTTP run never sends
+# the same stream twice (a short stream sent in a loop is all answered from cache).
+TRAFFIC = 30_000
 UNIQUE_QUERIES = 30_000
 
 
