@@ -93,7 +93,7 @@ def suggest(
         ]
         scored = []
         for word in candidates:
-            together = int(np.count_nonzero(context & ranking.containing(word)))
+            together = ranking.count_in(word, context)
             if together:
                 scored.append((together, ranking.df(word), word))
         scored.sort(key=lambda item: (-item[0], -item[1], item[2]))

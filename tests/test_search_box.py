@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -265,6 +266,32 @@ def test_suggest_completes_the_last_word_and_finds_titles(shelf: Searcher) -> No
     assert found.completions[0].text == "camp kettle"
     assert [p.slug for p in found.posts] == ["stove"]
     assert "<mark>" in found.posts[0].title_html
+
+
+def test_counting_a_words_posts_in_a_mask_equals_intersecting_masks(shelf: Searcher) -> None:
+    """Suggest counts each completion's posts among the context's without a mask per word."""
+    ranking = shelf.current().ranking
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        mask = rng.random(ranking.posts) < 0.5
+        for word in ranking.words:
+            expected = int(np.count_nonzero(mask & ranking.containing(word)))
+            assert ranking.count_in(word, mask) == expected
+    assert ranking.count_in("no-such-word-anywhere", np.ones(ranking.posts, bool)) == 0
+
+
+def test_a_word_in_english_and_other_posts_counts_each_post_once(tmp_path: Path) -> None:
+    """A word matches an English stem and a foreign word: two posting rows, one count."""
+    posts = tmp_path / "posts"
+    write_post(posts, "en.md", {"title": "Cats"}, "The chat window of the app is open.")
+    write_post(posts, "fr.md", {"title": "Chats", "lang": "fr"}, "Le chat dort sur le lit.")
+    build(posts, tmp_path / "index")
+    with Searcher(tmp_path / "index") as searcher:
+        ranking = searcher.current().ranking
+        assert len(ranking.term_rows("chat")) == 2
+        everything = np.ones(ranking.posts, dtype=bool)
+        assert ranking.count_in("chat", everything) == 2
+        assert ranking.count_in("chat", ~everything) == 0
 
 
 def test_suggest_bounds_a_one_letter_prefix(shelf: Searcher) -> None:
