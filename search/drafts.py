@@ -27,7 +27,7 @@ from index.related import (
     time_prior,
 )
 from index.text import render_markdown
-from index.tfidf import VOCAB_FILE, post_text, term_counter
+from index.tfidf import VOCAB_FILE, post_terms
 
 from .explain import explain_related
 from .loaded import LoadedBuild
@@ -56,14 +56,12 @@ class Draft:
 
 
 class DraftScorer:
-    """The build's vectoriser, sharpened TF-IDF rows and label rows, loaded once per build."""
+    """The build's vocabulary, sharpened TF-IDF rows and label rows, loaded once per build."""
 
     def __init__(self, loaded: LoadedBuild, context: RelatedContext) -> None:
         self.settings = context.settings
         saved = json.loads((loaded.build_dir / VOCAB_FILE).read_text(encoding="utf-8"))
-        vocabulary = {term: i for i, term in enumerate(saved["vocabulary"])}
-        # A corpus without one countable word has no vocabulary (and nothing to match).
-        self.counter = term_counter(vocabulary) if vocabulary else None
+        self.vocabulary = {term: i for i, term in enumerate(saved["vocabulary"])}
         self.idf = np.asarray(saved["idf"], dtype=np.float32)
         self.text_t = sharpen(context.text, self.settings.text_power).T.tocsc()
         posts = loaded.posts
@@ -102,11 +100,17 @@ class DraftScorer:
             body_text=rendered.text,
             content_hash="",
         )
-        if self.counter is None:
-            return sp.csr_matrix((1, self.text_t.shape[0]), dtype=np.float32)
-        counts = self.counter.transform([post_text(post)]).astype(np.float32).tocsr()
-        counts.data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
-        return sharpen(counts, self.settings.text_power)
+        # Counted as the build counted its posts; terms it never saw are left out.
+        known = sorted(
+            (self.vocabulary[term], count)
+            for term, count in post_terms(post).items()
+            if term in self.vocabulary
+        )
+        columns = np.array([column for column, _ in known], dtype=np.int32)
+        counts = np.array([count for _, count in known], dtype=np.float32)
+        weights = (1.0 + np.log(counts)) * self.idf[columns]
+        row = sp.csr_matrix((weights, columns, [0, len(known)]), shape=(1, self.text_t.shape[0]))
+        return sharpen(row, self.settings.text_power)
 
 
 def draft_related(loaded: LoadedBuild, draft: Draft, limit: int, now: dt.datetime) -> RelatedPage:

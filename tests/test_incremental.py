@@ -304,15 +304,17 @@ _TERM_TEXT = st.lists(
 @settings(max_examples=200, deadline=None)
 def test_term_counts_equal_scikit_learns_count_vectorizer(bodies: list[str]) -> None:
     """count_terms counts with Counter, not scikit-learn's loop: the counts must agree."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
     from index.posts import Post
-    from index.tfidf import count_terms, post_text, term_counter
+    from index.tfidf import count_terms, fold_text, post_text
 
     posts = [
         Post(f"p{i}", "", f"p{i}.md", None, excerpt="", body_text=b, content_hash="")
         for i, b in enumerate(bodies)
     ]
     counted = count_terms(posts)
-    counter = term_counter()
+    counter = CountVectorizer(stop_words="english", preprocessor=fold_text, dtype=np.int32)
     try:
         expected = counter.fit_transform([post_text(p) for p in posts]).tocsr()
     except ValueError:  # no countable term at all
