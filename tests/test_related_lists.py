@@ -371,30 +371,28 @@ def _lists_with(
     return related.compute_related(records, matrix, settings, on_rows=on_rows)
 
 
-def _candidate_lists(
-    records: list, matrix, monkeypatch: pytest.MonkeyPatch, pool: int, band: int, **settings
+def _searched_lists(
+    records: list,
+    matrix,
+    monkeypatch: pytest.MonkeyPatch,
+    pool: int | None,
+    band: int = 0,
+    **settings,
 ):
-    return _lists_with(
-        monkeypatch,
-        records,
-        matrix,
-        RelatedSettings(**settings),
-        PAIRWISE_FROM=0,
-        APPROXIMATE_FROM=0,
-        CANDIDATE_TERMS=10**6,
-        GLOBAL_CANDIDATES=pool,
-        BAND_CANDIDATES=band,
+    """Lists chosen among `pool` global and `band` date-band candidates over every
+    term; with `pool` None, lists from scoring every pair."""
+    search = (
+        {"APPROXIMATE_FROM": 10**9}
+        if pool is None
+        else {
+            "APPROXIMATE_FROM": 0,
+            "CANDIDATE_TERMS": 10**6,
+            "GLOBAL_CANDIDATES": pool,
+            "BAND_CANDIDATES": band,
+        }
     )
-
-
-def _every_pair_lists(records: list, matrix, monkeypatch: pytest.MonkeyPatch, **settings):
     return _lists_with(
-        monkeypatch,
-        records,
-        matrix,
-        RelatedSettings(**settings),
-        PAIRWISE_FROM=0,
-        APPROXIMATE_FROM=10**9,
+        monkeypatch, records, matrix, RelatedSettings(**settings), PAIRWISE_FROM=0, **search
     )
 
 
@@ -402,12 +400,12 @@ def test_candidate_search_holding_every_post_gives_the_every_pair_lists(
     random_corpus: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     records, matrix = random_corpus
-    exact = _every_pair_lists(records, matrix, monkeypatch)
-    searched = _candidate_lists(records, matrix, monkeypatch, pool=10**6, band=0)
+    exact = _searched_lists(records, matrix, monkeypatch, None)
+    searched = _searched_lists(records, matrix, monkeypatch, pool=10**6, band=0)
     assert (searched.neighbours == exact.neighbours).all()
     for name in ("score", "text", "taxonomy", "time"):
         assert abs(getattr(searched, name) - getattr(exact, name)).max() < 1e-5, name
-    few = _candidate_lists(records, matrix, monkeypatch, pool=3, band=0)
+    few = _searched_lists(records, matrix, monkeypatch, pool=3, band=0)
     assert (few.neighbours != exact.neighbours).any()  # the pool size is in effect
 
 
@@ -422,13 +420,13 @@ def test_band_of_dates_finds_candidates_the_global_pool_misses(
 
     records, matrix = random_corpus
     wide = {"closeness_days": 10_000.0}
-    exact = _every_pair_lists(records, matrix, monkeypatch, **wide)
-    banded = _candidate_lists(records, matrix, monkeypatch, pool=1, band=10**6, **wide)
+    exact = _searched_lists(records, matrix, monkeypatch, None, **wide)
+    banded = _searched_lists(records, matrix, monkeypatch, pool=1, band=10**6, **wide)
     assert (banded.neighbours == exact.neighbours).all()
 
-    exact = _every_pair_lists(records, matrix, monkeypatch)
-    alone = _candidate_lists(records, matrix, monkeypatch, pool=40, band=0)
-    banded = _candidate_lists(records, matrix, monkeypatch, pool=40, band=40)
+    exact = _searched_lists(records, matrix, monkeypatch, None)
+    alone = _searched_lists(records, matrix, monkeypatch, pool=40, band=0)
+    banded = _searched_lists(records, matrix, monkeypatch, pool=40, band=40)
 
     def agreement(lists) -> float:
         return float(
