@@ -131,6 +131,17 @@ class Corpus:
     files: dict[str, dict[str, Any]]  # manifest `files` table: state, slug, stat, hash
     skipped: list[PostParseError]
     duplicates: list[DuplicateSlug] = field(default_factory=list)
+    previous: PreviousBuild | None = None  # what an incremental build started from
+
+
+@dataclass
+class PreviousBuild:
+    """The build an incremental build starts from: the files they share are neither
+    written nor hashed again (builds never change once published)."""
+
+    build_dir: Path
+    artifacts: dict[str, dict[str, Any]]  # its manifest's artifact table
+    catalog_rows: list[int | None]  # per record, its catalog row there (None: changed)
 
 
 def build(
@@ -420,7 +431,9 @@ def publish(
             f"{len(skipped)} post file(s) could not be parsed "
             f"({', '.join(skipped[:3])}); nothing was published (--strict)"
         )
-    save_catalog(corpus.records, tmp_dir)
+    previous = corpus.previous
+    carried = None if previous is None else (previous.build_dir, previous.catalog_rows)
+    save_catalog(corpus.records, tmp_dir, carried)
     files = corpus.files
     states = [entry["state"] for entry in files.values()]
     manifest = {
@@ -445,7 +458,10 @@ def publish(
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         **extra,
     }
-    write_manifest(tmp_dir, manifest)
+    if previous is None:
+        write_manifest(tmp_dir, manifest)
+    else:
+        write_manifest(tmp_dir, manifest, shared_with=(previous.build_dir, previous.artifacts))
     verify_build(tmp_dir, hashes=False)  # write_manifest has just hashed every file
     final = publish_build(index_dir, tmp_dir, build_id)
     return BuildResult(

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .blobs import CATALOG, BlobStore, write_blobs
+from .blobs import CATALOG, BlobStore, Carried, write_blobs, write_layered
 from .posts import Post
 
 CATALOG_FILE = f"{CATALOG}.jsonl"
@@ -72,9 +72,25 @@ def alias_conflicts(records: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     return conflicts
 
 
-def save_catalog(records: Sequence[dict[str, Any]], out_dir: Path) -> None:
-    """Write the catalog store with one record per indexed post, and its summary."""
-    write_blobs(out_dir, CATALOG, records)
+def save_catalog(
+    records: Sequence[dict[str, Any]],
+    out_dir: Path,
+    carried: tuple[Path, Sequence[int | None]] | None = None,
+) -> None:
+    """Write the catalog store with one record per indexed post, and its summary.
+
+    With `carried` (a previous build and, per record, its row there or None), unchanged
+    records are shared with that build instead of written again.
+    """
+    if carried is None:
+        write_blobs(out_dir, CATALOG, records)
+    else:
+        previous_dir, rows = carried
+        items = (
+            record if row is None else Carried(row)
+            for record, row in zip(records, rows, strict=True)
+        )
+        write_layered(out_dir, CATALOG, previous_dir, items)
     (out_dir / SUMMARY_FILE).write_text(json.dumps(summary_columns(records)), encoding="utf-8")
 
 
@@ -88,12 +104,16 @@ def summary_columns(records: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
     column by column, what is kept sits together and the rest is freed whole.
     """
     columns: dict[str, list[Any]] = {name: [] for name in _SUMMARY_COLUMNS}
-    for record in records:
+    pins = []
+    for row, record in enumerate(records):
         for name in _SUMMARY_COLUMNS:
             value = record[name]
             if name == "categories":
                 value = [[c["name"], c["level"]] for c in value]
             columns[name].append(value)
+        if record["related"] or record["related_exclude"]:
+            pins.append([row, record["related"], record["related_exclude"]])
+    columns[_PINS] = pins
     return columns
 
 
@@ -109,6 +129,30 @@ _SUMMARY_COLUMNS = (
     "authors",
     "path",  # references to a post may name its file
 )
+# Sparse (few posts pin related posts): [row, related, related_exclude] of each post
+# naming any. For incremental builds, which read every post's summary, not workers.
+_PINS = "pins"
+
+
+def summary_records(build_dir: Path) -> list[dict[str, Any]]:
+    """Every post's summary fields and pins, as records in row order.
+
+    What an incremental build needs of the posts it does not parse again (slugs,
+    paths, dates, labels, aliases, pins), without decoding every catalog record: at
+    57k posts that took 1.8 s, the summary a tenth of it. The catalog lines of those
+    posts are shared with the previous build as they are (see `save_catalog`).
+    """
+    columns = load_summary(build_dir)
+    records = [
+        dict(zip(_SUMMARY_COLUMNS, values, strict=True))
+        for values in zip(*(columns[name] for name in _SUMMARY_COLUMNS), strict=True)
+    ]
+    for record in records:
+        record["categories"] = [{"name": n, "level": level} for n, level in record["categories"]]
+        record["related"], record["related_exclude"] = [], []
+    for row, related, excluded in columns[_PINS]:
+        records[row]["related"], records[row]["related_exclude"] = related, excluded
+    return records
 
 
 def load_summary(build_dir: Path) -> dict[str, list[Any]]:
@@ -117,7 +161,7 @@ def load_summary(build_dir: Path) -> dict[str, list[Any]]:
     path = build_dir / SUMMARY_FILE
     if path.exists():
         columns = json.loads(path.read_text(encoding="utf-8"))
-        if all(name in columns for name in _SUMMARY_COLUMNS):
+        if all(name in columns for name in (*_SUMMARY_COLUMNS, _PINS)):
             return columns
         del columns
     records = CatalogRecords(build_dir)

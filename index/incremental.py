@@ -25,6 +25,7 @@ from .build import (
     BuildResult,
     Corpus,
     DuplicateSlug,
+    PreviousBuild,
     Progress,
     _timed,
     files_table,
@@ -32,7 +33,7 @@ from .build import (
     parse_files,
     publish,
 )
-from .catalog import load_catalog, post_record
+from .catalog import post_record, summary_records
 from .changes import Changes
 from .errors import NothingToBuild
 from .fulltext import update_fulltext
@@ -76,7 +77,7 @@ def build_incrementally(
     fresh, errors, states = parsed.posts, parsed.skipped, parsed.states
     kept = {name: previous_files[name] for name in changes.unchanged}
     _check_slugs(fresh, kept)
-    old_records = load_catalog(current)
+    old_records = summary_records(current)
     old_row = {record["path"]: row for row, record in enumerate(old_records)}
     new_posts = [p for p in fresh if not p.draft]
     order = sorted(
@@ -94,6 +95,11 @@ def build_incrementally(
         files=dict(sorted(files.items())),
         skipped=errors,
         duplicates=duplicates,
+        previous=PreviousBuild(
+            current,
+            manifest.get("artifacts", {}),
+            [i if kind == "old" else None for _, kind, i in order],
+        ),
     )
     removed = [
         previous_files[name]["slug"]

@@ -31,20 +31,51 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def describe_artifacts(build_dir: Path) -> dict[str, dict[str, Any]]:
-    """Size (and hash, for our own files) of every file in the build directory."""
+# Another build and its artifact table: files hard-linked from it keep its digests.
+SharedWith = tuple[Path, dict[str, dict[str, Any]]]
+
+
+def describe_artifacts(
+    build_dir: Path, shared_with: SharedWith | None = None
+) -> dict[str, dict[str, Any]]:
+    """Size and SHA-256 of every file in the build directory.
+
+    A file that is the same file (a hard link) as the one of the same name in
+    `shared_with`'s build keeps that build's digest instead of being read again. If
+    the shared file had been altered since, the digest no longer matches and both
+    builds are refused when opened.
+    """
     artifacts: dict[str, dict[str, Any]] = {}
     for path in sorted(p for p in build_dir.rglob("*") if p.is_file()):
         name = path.relative_to(build_dir).as_posix()
         if name == MANIFEST_FILE or name.endswith(".lock"):
             continue
-        artifacts[name] = {"bytes": path.stat().st_size, "sha256": file_digest(path)}
+        size = path.stat().st_size
+        known = _shared_digest(path, name, size, shared_with)
+        artifacts[name] = {"bytes": size, "sha256": known or file_digest(path)}
     return artifacts
 
 
-def write_manifest(build_dir: Path, manifest: dict[str, Any]) -> None:
+def _shared_digest(path: Path, name: str, size: int, shared_with: SharedWith | None) -> str | None:
+    if shared_with is None:
+        return None
+    other_dir, other_artifacts = shared_with
+    entry = other_artifacts.get(name)
+    if not entry or entry.get("bytes") != size or "sha256" not in entry:
+        return None
+    try:
+        same = os.path.samefile(path, other_dir / name)
+    except OSError:
+        return None
+    return entry["sha256"] if same else None
+
+
+def write_manifest(
+    build_dir: Path, manifest: dict[str, Any], shared_with: SharedWith | None = None
+) -> None:
     """Write the manifest (with the artifact list) atomically and durably."""
-    manifest = {**manifest, "format": FORMAT_VERSION, "artifacts": describe_artifacts(build_dir)}
+    artifacts = describe_artifacts(build_dir, shared_with)
+    manifest = {**manifest, "format": FORMAT_VERSION, "artifacts": artifacts}
     tmp = build_dir / f".{MANIFEST_FILE}.tmp"
     # Indented for people; orjson because the standard library's encoder runs in
     # Python when indenting (4 s for the 57k files table, orjson a tenth of that).

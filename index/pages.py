@@ -7,8 +7,8 @@ build keeps it in the `pages` store. The `texts` store keeps each post's plain b
 text, which snippets are cut from and phrases are checked against (Whoosh no longer
 stores or indexes bodies: analysing them was half of a full build).
 
-An incremental build copies the entries of unchanged posts as bytes and writes only
-changed ones.
+An incremental build shares the previous build's files and writes only changed
+posts (see `blobs.write_layered`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .blobs import PAGES, TEXTS, BlobStore, BlobWriter
+from .blobs import PAGES, TEXTS, BlobWriter, Carried, write_layered
 from .posts import Post
 
 
@@ -25,8 +25,7 @@ class PostStores:
     """Writes the `pages` and `texts` stores of a build, one indexed post at a time.
 
     A full build adds posts as they are parsed, so no body is held for the whole
-    corpus; an incremental build adds changed posts and lines copied from the
-    previous build.
+    corpus.
     """
 
     def __init__(self, out_dir: Path) -> None:
@@ -36,10 +35,6 @@ class PostStores:
     def add(self, post: Post) -> None:
         self._pages.add(post.body_html)
         self._texts.add(post.body_text)
-
-    def copy(self, pages: bytes, texts: bytes) -> None:
-        self._pages.add(pages)
-        self._texts.add(texts)
 
     def close(self) -> None:
         self._pages.close()
@@ -54,18 +49,12 @@ def write_post_stores(
     previous_rows: Mapping[str, int],
 ) -> None:
     """Write the stores for `records` (catalog order): posts in `fresh` from the post,
-    the others copied from `previous_dir`'s stores at their row there."""
+    the others carried over from `previous_dir`'s stores at their row there."""
     posts = {post.path: post for post in fresh}
-    pages, texts = BlobStore(previous_dir, PAGES), BlobStore(previous_dir, TEXTS)
-    stores = PostStores(out_dir)
-    try:
-        for record in records:
-            if record["path"] in posts:
-                stores.add(posts[record["path"]])
-            else:
-                row = previous_rows[record["path"]]
-                stores.copy(pages.raw(row), texts.raw(row))
-    finally:
-        stores.close()
-        pages.close()
-        texts.close()
+    sources = [posts.get(record["path"]) for record in records]
+    for name, field in ((PAGES, "body_html"), (TEXTS, "body_text")):
+        items = (
+            Carried(previous_rows[record["path"]]) if post is None else getattr(post, field)
+            for record, post in zip(records, sources, strict=True)
+        )
+        write_layered(out_dir, name, previous_dir, items)

@@ -392,12 +392,23 @@ def test_parallel_parsing_builds_the_same_catalog_and_reports_the_same_errors(
 def test_workers_read_a_summary_equal_to_the_catalog(tmp_path: Path) -> None:
     """Workers read every post's slug, dates and labels from `summary.json`, column by
     column; builds made before it existed are summarised from the catalog, the same."""
-    from index.catalog import SUMMARY_FILE, load_catalog, load_summary, summary_columns
+    from index.catalog import (
+        SUMMARY_FILE,
+        load_catalog,
+        load_summary,
+        summary_columns,
+        summary_records,
+    )
     from index.manifest import describe_artifacts
 
     result = build(SAMPLE_POSTS, tmp_path / "index")
     summary = load_summary(result.build_dir)
-    assert summary == summary_columns(load_catalog(result.build_dir))
+    catalog = load_catalog(result.build_dir)
+    assert summary == summary_columns(catalog)
+    # What incremental builds read of unchanged posts: the catalog's fields, as they are.
+    kept = summary_records(result.build_dir)
+    assert kept == [{name: record[name] for name in kept[0]} for record in catalog]
+    assert {"slug", "path", "categories", "aliases", "related", "related_exclude"} <= set(kept[0])
     assert len(summary["slug"]) == result.indexed
     with Searcher(tmp_path / "index") as searcher:
         served = searcher.search(SearchRequest(q="")).to_dict()

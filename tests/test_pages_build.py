@@ -1,5 +1,5 @@
 """The pages and texts stores: post bodies rendered, sanitised and kept at build time,
-unchanged posts carried over as bytes by incremental builds."""
+unchanged posts shared with the previous build by incremental builds."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import json
 import os
 from pathlib import Path
 
-from index import build
+import pytest
+
+from index import BuildOptions, build
 from index.blobs import PAGES, TEXTS, BlobStore
 from index.catalog import load_catalog
-from index.manifest import read_manifest
+from index.errors import BuildCorrupt
+from index.manifest import describe_artifacts, file_digest, read_manifest, verify_build
 from index.posts import parse_post
 from index.store import current_build_dir
 from tests.conftest import seed_front, write_post
@@ -102,3 +105,86 @@ def test_incremental_build_writes_changed_posts_and_copies_the_rest(tmp_path: Pa
     assert after["post-lanterns"] == before["post-lanterns"]
     assert b"<em>deltas</em>" in after["post-rivers"][0]
     assert json.loads(after["post-rivers"][1]) == "rivers\n\nNow with deltas."
+
+
+def _edit(posts: Path, topic: str, body: str) -> None:
+    front = seed_front(f"post-{topic}", f"All about {topic}", "Life", "Home", topic, topic)
+    path = write_post(posts, f"post-{topic}.md", front, body)
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)  # a later mtime on any clock
+
+
+def test_incremental_builds_share_the_base_files_and_write_only_changed_rows(
+    tmp_path: Path,
+) -> None:
+    posts, index_dir = tmp_path / "posts", tmp_path / "build"
+    _posts(posts)
+    build(posts, index_dir)
+    full = current_build_dir(index_dir)
+    _edit(posts, "rivers", "# rivers\n\nFirst edit.")
+    build(posts, index_dir)
+    first = current_build_dir(index_dir)
+    _edit(posts, "bread", "# bread\n\nAn edit of another post.")
+    result = build(posts, index_dir)
+    second = current_build_dir(index_dir)
+    assert result.mode == "incremental" and len({full, first, second}) == 3
+
+    for name in (PAGES, TEXTS, "posts"):
+        # One base file, linked into every build; each delta holds the posts changed
+        # since the full build (the first edit is carried from the first delta).
+        base = [b / f"{name}.jsonl" for b in (full, first, second)]
+        assert os.path.samefile(base[0], base[1]) and os.path.samefile(base[0], base[2])
+        assert not (full / f"{name}.delta.jsonl").exists()
+        assert len((first / f"{name}.delta.jsonl").read_bytes().splitlines()) == 1
+        assert len((second / f"{name}.delta.jsonl").read_bytes().splitlines()) == 2
+    stored = _stores(second)
+    assert json.loads(stored["post-rivers"][1]) == "rivers\n\nFirst edit."
+    assert json.loads(stored["post-bread"][1]) == "bread\n\nAn edit of another post."
+    assert stored["post-lanterns"] == _stores(full)["post-lanterns"]
+    assert [r["slug"] for r in load_catalog(second)] == [r["slug"] for r in load_catalog(full)]
+    verify_build(second)  # digests carried over for the shared files are right
+
+    build(posts, index_dir, BuildOptions(full=True))  # a full build writes one file again
+    rebuilt = current_build_dir(index_dir)
+    assert not (rebuilt / "texts.delta.jsonl").exists()
+    assert not os.path.samefile(rebuilt / "texts.jsonl", full / "texts.jsonl")
+    assert _stores(rebuilt) == stored
+
+
+def test_a_shared_file_altered_later_is_caught_in_every_build_sharing_it(tmp_path: Path) -> None:
+    posts, index_dir = tmp_path / "posts", tmp_path / "build"
+    _posts(posts)
+    build(posts, index_dir)
+    full = current_build_dir(index_dir)
+    _edit(posts, "rivers", "# rivers\n\nAn edit.")
+    build(posts, index_dir)
+    edited = current_build_dir(index_dir)
+    shared = full / "texts.jsonl"
+    data = bytearray(shared.read_bytes())
+    data[5] = ord("X") if data[5] != ord("X") else ord("Y")
+    with open(shared, "r+b") as handle:  # in place: the link stays shared
+        handle.write(data)
+    for build_dir in (full, edited):
+        with pytest.raises(BuildCorrupt, match="texts.jsonl"):
+            verify_build(build_dir)
+
+
+def test_only_the_same_file_keeps_another_builds_digest(tmp_path: Path) -> None:
+    one, other = tmp_path / "one", tmp_path / "other"
+    one.mkdir()
+    other.mkdir()
+    (one / "a.jsonl").write_bytes(b"1234\n")
+    (other / "a.jsonl").write_bytes(b"abcd\n")  # same size, not the same file
+    os.link(one / "a.jsonl", other / "b.jsonl")
+    recorded = {
+        "a.jsonl": {"bytes": 5, "sha256": "recorded-a"},
+        "b.jsonl": {"bytes": 5, "sha256": "recorded-b"},
+    }
+    (one / "b.jsonl").write_bytes(b"1234\n")  # b.jsonl here is not other's b either
+    os.link(other / "b.jsonl", one / "c.jsonl")
+    described = describe_artifacts(one, shared_with=(other, recorded))
+    assert described["a.jsonl"]["sha256"] == file_digest(one / "a.jsonl")
+    assert described["b.jsonl"]["sha256"] == file_digest(one / "b.jsonl")
+    assert described["c.jsonl"]["sha256"] == file_digest(one / "c.jsonl")  # not listed there
+    os.remove(other / "b.jsonl")
+    os.link(one / "b.jsonl", other / "b.jsonl")  # now the same file: the record is kept
+    assert describe_artifacts(one, (other, recorded))["b.jsonl"]["sha256"] == "recorded-b"
