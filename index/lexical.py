@@ -205,12 +205,12 @@ def weigh(counts: WordCounts, settings: RankingSettings) -> LexicalIndex:
     word_df = _word_df(counts)
     mapping, terms = _word_to_term(counts)
     kinds = [_lang_key(x) for x in counts.langs]
-    title = _per_term(counts.title, kinds, mapping)
+    title = _per_term(counts.title, kinds, mapping, len(terms))
     titles = (title > 0).T.tocsr().astype(np.float32)
     frequency: sp.csr_matrix | None = None
     for counted, weight, b in (
         (title, settings.title_weight, settings.b_title),
-        (_per_term(counts.text, kinds, mapping), 1.0, settings.b_text),
+        (_per_term(counts.text, kinds, mapping, len(terms)), 1.0, settings.b_text),
     ):
         lengths = np.asarray(counted.sum(axis=1)).ravel()
         average = lengths.mean() if posts and lengths.mean() > 0 else 1.0
@@ -252,19 +252,30 @@ def _word_df(counts: WordCounts) -> np.ndarray:
 
 
 def _per_term(
-    counts: sp.csr_matrix, kinds: Sequence[str], mapping: dict[str, sp.csr_matrix]
+    counts: sp.csr_matrix, kinds: Sequence[str], mapping: dict[str, np.ndarray], terms: int
 ) -> sp.csr_matrix:
-    """Word counts summed per term (posts x terms, float32), each post by its language."""
-    matrix = counts.astype(np.float32)
-    if len(mapping) == 1:  # one kind of post: no need to split the rows
-        return (matrix @ next(iter(mapping.values()))).tocsr()
-    kind_of = np.array(kinds)
-    result = None
-    for kind, to_terms in mapping.items():
-        keep = (kind_of == kind).astype(np.float32)
-        part = (sp.diags(keep) @ matrix) @ to_terms
-        result = part if result is None else result + part
-    return result.tocsr()
+    """Word counts summed per term (posts x terms, float32), each post by its language.
+
+    Every word has one term per language kind, so each entry's column is looked up in
+    its post's kind's map and the words of one term are summed; the same as
+    multiplying by 0/1 word-to-term matrices, at half the time for mixed languages.
+    """
+    if len(mapping) == 1:
+        columns = next(iter(mapping.values()))[counts.indices]
+    else:
+        english = np.array([kind == ENGLISH for kind in kinds], dtype=bool)
+        foreign = ~np.repeat(english, np.diff(counts.indptr))
+        columns = mapping[ENGLISH][counts.indices]
+        columns[foreign] = mapping["other"][counts.indices[foreign]]
+        del foreign
+    kept = columns >= 0
+    ends = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
+    matrix = sp.csr_matrix(
+        (counts.data[kept].astype(np.float32), columns[kept], ends[counts.indptr]),
+        shape=(counts.shape[0], terms),
+    )
+    matrix.sum_duplicates()  # sorts each row's columns and adds the words of one term
+    return matrix
 
 
 def _scale_rows(matrix: sp.csr_matrix, factors: np.ndarray) -> None:
@@ -276,27 +287,21 @@ def _lang_key(lang: str) -> str:
     return ENGLISH if lang == ENGLISH else "other"
 
 
-def _word_to_term(counts: WordCounts) -> tuple[dict[str, sp.csr_matrix], list[str]]:
-    """0/1 matrices (words x terms) mapping each word to its term, per language kind."""
+def _word_to_term(counts: WordCounts) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Per language kind, each word's term column (-1 for a word with no term), and
+    the sorted terms."""
     vocabulary = counts.vocabulary
     needed = {_lang_key(x) for x in counts.langs}
-    pairs = {
-        lang: [
-            (i, counts.english_term(w) if lang == ENGLISH else term_of(w, lang))
-            for i, w in enumerate(vocabulary)
-        ]
+    found = {
+        lang: [counts.english_term(w) if lang == ENGLISH else term_of(w, lang) for w in vocabulary]
         for lang in needed
     }
-    terms = sorted({t for found in pairs.values() for _, t in found if t is not None})
+    terms = sorted({t for kind in found.values() for t in kind if t is not None})
     column = {t: i for i, t in enumerate(terms)}
-    mapping = {}
-    for lang, found in pairs.items():
-        kept = [(i, column[t]) for i, t in found if t is not None]
-        rows = np.array([i for i, _ in kept], dtype=np.int64)
-        cols = np.array([c for _, c in kept], dtype=np.int64)
-        mapping[lang] = sp.csr_matrix(
-            (np.ones(len(kept), np.float32), (rows, cols)), shape=(len(vocabulary), len(terms))
-        )
+    mapping = {
+        lang: np.array([-1 if t is None else column[t] for t in kind], dtype=np.int32)
+        for lang, kind in found.items()
+    }
     return mapping, terms
 
 
