@@ -29,35 +29,49 @@ def stack_rows(parts: Sequence[Part], tables: int) -> tuple[list[sp.csr_matrix],
     """
     vocabulary = sorted({word for _, words, _ in parts for word in words})
     column_of = {word: i for i, word in enumerate(vocabulary)}
-    remaps = [np.array([column_of[w] for w in words], dtype=np.int64) for _, words, _ in parts]
+    remaps = [_remap(words, column_of) for _, words, _ in parts]
+    # Each part's chosen rows, taken once (no copy when a part gives all its rows).
+    taken = [[_rows(matrices[k], rows) for k in range(tables)] for matrices, _, rows in parts]
     used = np.zeros(len(vocabulary), dtype=bool)
-    sizes = np.zeros(tables, dtype=np.int64)
-    for (matrices, _, rows), remap in zip(parts, remaps, strict=True):
-        for k in range(tables):
-            taken = _rows(matrices[k], rows)
-            used[remap[taken.indices]] = True
-            sizes[k] += taken.nnz
-    new_column = np.cumsum(used) - 1
+    for part_taken, remap in zip(taken, remaps, strict=True):
+        for matrix in part_taken:
+            used[_columns(matrix.indices, remap)] = True
+    all_used = bool(used.all())
+    new_column = None if all_used else np.cumsum(used) - 1
     total_rows = sum(len(rows) for _, _, rows in parts)
     stacked = []
     for k in range(tables):
         dtype = parts[0][0][k].dtype if parts else np.int32
+        size = sum(part_taken[k].nnz for part_taken in taken)
         indptr = np.zeros(total_rows + 1, dtype=np.int64)
-        indices = np.empty(int(sizes[k]), dtype=np.int32)
-        data = np.empty(int(sizes[k]), dtype=dtype)
+        indices = np.empty(size, dtype=np.int32)
+        data = np.empty(size, dtype=dtype)
         row = at = 0
-        for (matrices, _, rows), remap in zip(parts, remaps, strict=True):
-            taken = _rows(matrices[k], rows)
-            indices[at : at + taken.nnz] = new_column[remap[taken.indices]]
-            data[at : at + taken.nnz] = taken.data
-            indptr[row + 1 : row + len(rows) + 1] = at + taken.indptr[1:]
-            row, at = row + len(rows), at + taken.nnz
+        for part_taken, remap in zip(taken, remaps, strict=True):
+            matrix = part_taken[k]
+            columns = _columns(matrix.indices, remap)
+            indices[at : at + matrix.nnz] = columns if new_column is None else new_column[columns]
+            data[at : at + matrix.nnz] = matrix.data
+            rows_here = matrix.shape[0]
+            indptr[row + 1 : row + rows_here + 1] = at + matrix.indptr[1:]
+            row, at = row + rows_here, at + matrix.nnz
         shape = (total_rows, int(used.sum()))
         matrix = sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
         if not matrix.has_sorted_indices:  # a part not in canonical order: sort in place
             matrix.sort_indices()
         stacked.append(matrix)
-    return stacked, [vocabulary[i] for i in np.flatnonzero(used)]
+    return stacked, vocabulary if all_used else [vocabulary[i] for i in np.flatnonzero(used)]
+
+
+def _remap(words: Sequence[str], column_of: dict[str, int]) -> np.ndarray | None:
+    """Each word's column in the joined vocabulary; None when that is its own position
+    (an incremental build's old table, whose vocabulary usually covers the new posts)."""
+    remap = np.array([column_of[w] for w in words], dtype=np.int64)
+    return None if np.array_equal(remap, np.arange(len(remap))) else remap
+
+
+def _columns(indices: np.ndarray, remap: np.ndarray | None) -> np.ndarray:
+    return indices if remap is None else remap[indices]
 
 
 def _rows(matrix: sp.csr_matrix, rows: Sequence[int]) -> sp.csr_matrix:
