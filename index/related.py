@@ -181,7 +181,9 @@ def label_counts(records: Sequence[Record], keys: LabelKeys | None = None) -> Co
     return Counter(key for pairs in keys for key in {k for k, _ in pairs})
 
 
-def label_informativeness(records: Sequence[Record], keys: LabelKeys | None = None) -> float:
+def label_informativeness(
+    records: Sequence[Record], keys: LabelKeys | None = None, counts: Counter[str] | None = None
+) -> float:
     """How much a typical label tells about a post, in [0, 1].
 
     The mean, over posts with labels, of their labels' mean rarity log(N/df)/log(N):
@@ -189,7 +191,7 @@ def label_informativeness(records: Sequence[Record], keys: LabelKeys | None = No
     topics), 0.26 for six equally used categories on 1,000 posts.
     """
     keys = keys if keys is not None else corpus_label_keys(records)
-    counts = label_counts(records, keys)
+    counts = counts if counts is not None else label_counts(records, keys)
     total = len(records)
     if total < 2 or not counts:
         return 0.0
@@ -203,12 +205,16 @@ def label_informativeness(records: Sequence[Record], keys: LabelKeys | None = No
 
 
 def taxonomy_weight(
-    records: Sequence[Record], settings: RelatedSettings, keys: LabelKeys | None = None
+    records: Sequence[Record],
+    settings: RelatedSettings,
+    keys: LabelKeys | None = None,
+    counts: Counter[str] | None = None,
 ) -> float:
     """The weight of the taxonomy part for this corpus (the text part gets the rest)."""
     if settings.taxonomy_weight is not None:
         return min(1.0, max(0.0, settings.taxonomy_weight))
-    return min(1.0, max(0.0, settings.taxonomy_scale * label_informativeness(records, keys)))
+    informativeness = label_informativeness(records, keys, counts)
+    return min(1.0, max(0.0, settings.taxonomy_scale * informativeness))
 
 
 def taxonomy_matrix(
@@ -418,8 +424,9 @@ class PairScorer:
         self.raw_text = sp.csr_matrix(text_matrix, dtype=np.float32)
         self._duplicates: list[set[int]] | None = None
         keys = corpus_label_keys(records)
-        self.labels = taxonomy_matrix(records, settings, keys=keys)
-        self.taxonomy_weight = taxonomy_weight(records, settings, keys)
+        counts = label_counts(records, keys)
+        self.labels = taxonomy_matrix(records, settings, counts, keys=keys)
+        self.taxonomy_weight = taxonomy_weight(records, settings, keys, counts)
         self.days = publication_days(records)
         self._transposed: tuple[sp.csc_matrix, sp.csc_matrix] | None = None
         self._search: CandidateSearch | None = None

@@ -68,8 +68,9 @@ class DraftScorer:
         keys = corpus_label_keys(posts)  # one pass over the catalog for all three
         self.label_counts = label_counts(posts, keys)
         self.total = len(posts)
-        self.labels_t = taxonomy_matrix(posts, self.settings, keys=keys).T.tocsc()
-        self.taxonomy_weight = taxonomy_weight(posts, self.settings, keys)
+        labels = taxonomy_matrix(posts, self.settings, self.label_counts, keys=keys)
+        self.labels_t = labels.T.tocsc()
+        self.taxonomy_weight = taxonomy_weight(posts, self.settings, keys, self.label_counts)
         self.days = publication_days(posts)
 
     @classmethod
