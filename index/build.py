@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from .catalog import alias_conflicts, post_record, save_catalog
+from .catalog import CarriedCatalog, alias_conflicts, post_record, save_catalog
 from .changes import FileState, detect_changes
 from .errors import NothingToBuild, PostParseError, PostsSkipped
 from .fulltext import build_fulltext
@@ -141,7 +141,7 @@ class PreviousBuild:
 
     build_dir: Path
     artifacts: dict[str, dict[str, Any]]  # its manifest's artifact table
-    catalog_rows: list[int | None]  # per record, its catalog row there (None: changed)
+    catalog: CarriedCatalog
 
 
 def build(
@@ -432,8 +432,7 @@ def publish(
             f"({', '.join(skipped[:3])}); nothing was published (--strict)"
         )
     previous = corpus.previous
-    carried = None if previous is None else (previous.build_dir, previous.catalog_rows)
-    save_catalog(corpus.records, tmp_dir, carried)
+    save_catalog(corpus.records, tmp_dir, None if previous is None else previous.catalog)
     files = corpus.files
     states = [entry["state"] for entry in files.values()]
     manifest = {
