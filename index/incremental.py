@@ -12,9 +12,15 @@ bounded by `FULL_REBUILD_SHARE`).
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -33,7 +39,7 @@ from .build import (
     parse_files,
     publish,
 )
-from .catalog import post_record, summary_records
+from .catalog import CarriedCatalog, load_summary, post_record, summary_records
 from .changes import Changes
 from .errors import NothingToBuild
 from .fulltext import update_fulltext
@@ -44,6 +50,11 @@ from .posts import Post
 from .related import PairScorer, RelatedLists, compute_related
 from .store import new_build_dir
 from .tfidf import TermCounts, count_terms, stack_counts, weigh_counts
+
+# From this many posts, an incremental build weighs the ranking matrix in a second
+# process beside the other steps (below it, starting the process costs more).
+PARALLEL_STEPS_FROM = 2000
+T = TypeVar("T")
 
 
 class NeedsFullBuild(Exception):
@@ -77,7 +88,8 @@ def build_incrementally(
     fresh, errors, states = parsed.posts, parsed.skipped, parsed.states
     kept = {name: previous_files[name] for name in changes.unchanged}
     _check_slugs(fresh, kept)
-    old_records = summary_records(current)
+    old_summary = load_summary(current)
+    old_records = summary_records(old_summary)
     old_row = {record["path"]: row for row, record in enumerate(old_records)}
     new_posts = [p for p in fresh if not p.draft]
     order = sorted(
@@ -98,7 +110,9 @@ def build_incrementally(
         previous=PreviousBuild(
             current,
             manifest.get("artifacts", {}),
-            [i if kind == "old" else None for _, kind, i in order],
+            CarriedCatalog(
+                current, old_summary, [i if kind == "old" else None for _, kind, i in order]
+            ),
         ),
     )
     removed = [
@@ -110,26 +124,29 @@ def build_incrementally(
     tmp_dir = new_build_dir(index_dir, build_id)
     try:
         timings: dict[str, float] = {}
-        with _timed(timings, "fulltext"):
-            shutil.copytree(current / FULLTEXT_DIR, tmp_dir / FULLTEXT_DIR)
-            update_fulltext(tmp_dir / FULLTEXT_DIR, removed, new_posts)
-        with _timed(timings, "ranking"):
-            counts = _stack_word_counts(current, order, new_posts)
-            counts.save(tmp_dir)
-            weigh(counts, options.ranking).save(tmp_dir)
-        with _timed(timings, "tfidf"):
-            table = _stack_counts(current, order, new_posts)
-            model = weigh_counts(table)
-            table.save(tmp_dir)
-            model.save(tmp_dir)
-        with _timed(timings, "related"):
-            touched = set(removed) | {p.slug for p in new_posts}
-            lists, pins = _update_related(
-                current, old_records, records, model.matrix, touched, options
+        with ExitStack() as stack:
+            # The ranking matrix needs nothing the other steps make: with two cores it is
+            # built in a process of its own beside them.
+            ranking = _beside(
+                stack, len(order), _write_ranking, current, order, new_posts, options, tmp_dir
             )
-            lists.save(tmp_dir)
-        with _timed(timings, "pages"):
-            write_post_stores(tmp_dir, records, new_posts, current, old_row)
+            with _timed(timings, "fulltext"):
+                shutil.copytree(current / FULLTEXT_DIR, tmp_dir / FULLTEXT_DIR)
+                update_fulltext(tmp_dir / FULLTEXT_DIR, removed, new_posts)
+            with _timed(timings, "tfidf"):
+                table = _stack_counts(current, order, new_posts)
+                model = weigh_counts(table)
+                table.save(tmp_dir)
+                model.save(tmp_dir)
+            with _timed(timings, "related"):
+                touched = set(removed) | {p.slug for p in new_posts}
+                lists, pins = _update_related(
+                    current, old_records, records, model.matrix, touched, options
+                )
+                lists.save(tmp_dir)
+            with _timed(timings, "pages"):
+                write_post_stores(tmp_dir, records, new_posts, current, old_row)
+            timings["ranking"] = ranking.result()  # its own time, overlapping the others
         extra = {
             "mode": "incremental",
             "unresolved_pins": pins.unresolved,
@@ -147,6 +164,39 @@ def build_incrementally(
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
+
+
+def _write_ranking(
+    current: Path,
+    order: list[tuple[str, str, int]],
+    new_posts: list[Post],
+    options: BuildOptions,
+    out_dir: Path,
+) -> float:
+    """Write the word counts and the BM25F matrix of the new build; returns its seconds."""
+    started = time.monotonic()
+    counts = _stack_word_counts(current, order, new_posts)
+    counts.save(out_dir)
+    weigh(counts, options.ranking).save(out_dir)
+    return time.monotonic() - started
+
+
+def _beside(stack: ExitStack, posts: int, function: Callable[..., T], *args: Any) -> Future[T]:
+    """Start `function(*args)` in a forked process when the corpus is large enough for
+    two cores to pay (PARALLEL_STEPS_FROM posts), else run it here; the result either
+    way. An exception in the process is raised by `result()`; the process is waited
+    for when `stack` closes."""
+    if posts < PARALLEL_STEPS_FROM or (os.cpu_count() or 1) < 2:
+        done: Future[T] = Future()
+        try:
+            done.set_result(function(*args))
+        except Exception as exc:
+            done.set_exception(exc)
+        return done
+    # Fork, like the parse pool: the child closes its copy of the reindex lock.
+    context = multiprocessing.get_context("fork")
+    pool = stack.enter_context(ProcessPoolExecutor(max_workers=1, mp_context=context))
+    return pool.submit(function, *args)
 
 
 def _check_slugs(fresh: list[Post], kept: dict[str, dict[str, Any]]) -> None:

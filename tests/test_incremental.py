@@ -11,11 +11,12 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index import BuildOptions, build
+from index import BuildOptions, build, incremental
 from index.analysis import english_term
-from index.catalog import load_catalog
+from index.catalog import load_catalog, load_summary
 from index.lexical import LexicalIndex, WordCounts
 from index.related import RelatedLists
+from index.store import current_build_dir
 from search import Searcher, SearchRequest
 from tests.conftest import SAMPLE_POSTS, write_post
 
@@ -84,7 +85,9 @@ def twin_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, R
     build(posts, root / "incremental")
     change_corpus(posts)
     recorder = Recorder()
-    result = build(posts, root / "incremental", progress=recorder)
+    with pytest.MonkeyPatch.context() as patch:  # the ranking matrix in its own process
+        patch.setattr(incremental, "PARALLEL_STEPS_FROM", 0)
+        result = build(posts, root / "incremental", progress=recorder)
     assert result.mode == "incremental"
     assert (result.added, result.modified, result.deleted) == (1, 1, 1)
     full = build(posts, root / "full", BuildOptions(full=True))
@@ -100,6 +103,7 @@ def test_only_changed_files_are_parsed_and_indexed(twin_builds) -> None:
 def test_catalog_and_tfidf_equal_a_full_build(twin_builds) -> None:
     incremental, full, _ = twin_builds
     assert load_catalog(incremental) == load_catalog(full)
+    assert load_summary(incremental) == load_summary(full)  # carried rows spliced in
     a, b = sp.load_npz(incremental / "tfidf.npz"), sp.load_npz(full / "tfidf.npz")
     assert a.shape == b.shape and abs(a - b).max() < 1e-6
     counts_a, counts_b = sp.load_npz(incremental / "terms.npz"), sp.load_npz(full / "terms.npz")
@@ -190,6 +194,27 @@ def _assert_related_lists_agree(incremental: Path, full: Path) -> None:
     )
     assert same >= 0.9 * len(slugs)
     assert np.allclose(mine.score, theirs.score, atol=0.02)
+
+
+@pytest.mark.parametrize("beside", [True, False])
+def test_a_failing_step_publishes_nothing_in_either_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool
+) -> None:
+    posts = tmp_path / "posts"
+    shutil.copytree(SAMPLE_POSTS, posts)
+    build(posts, tmp_path / "index")
+    served = current_build_dir(tmp_path / "index")
+    change_corpus(posts)
+
+    def broken(*args, **kwargs):
+        raise MemoryError("the ranking matrix could not be weighed")
+
+    monkeypatch.setattr(incremental, "PARALLEL_STEPS_FROM", 0 if beside else 10**9)
+    monkeypatch.setattr(incremental, "weigh", broken)  # forked children inherit it
+    with pytest.raises(MemoryError, match="could not be weighed"):
+        build(posts, tmp_path / "index")
+    assert current_build_dir(tmp_path / "index") == served
+    assert [p.name for p in (tmp_path / "index" / "builds").iterdir()] == [served.name]
 
 
 def test_nothing_changed_rewrites_nothing(tmp_path: Path) -> None:
