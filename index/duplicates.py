@@ -9,6 +9,7 @@ the same text (a few words changed) and none is merely on the same topic.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,10 @@ import scipy.sparse as sp
 from sparse_dot_topn import sp_matmul_topn
 
 from .tfidf import l2_normalise, strongest_terms
+
+# Threads of the top-n product (it runs before a build forks its related-list workers,
+# so it has the machine to itself: 14.5 s -> 7.7 s at 57k posts on 2 cores).
+_THREADS = min(4, os.cpu_count() or 1)
 
 DEFAULT_THRESHOLD = 0.85
 # Outside `postsearch duplicates`, pairs are first scouted over each post's strongest
@@ -78,7 +83,11 @@ def _pairs_above(matrix: sp.csr_matrix, cut: float) -> tuple[np.ndarray, ...]:
     fills the top n is computed again in full, so no pair is lost to the cap.
     """
     found = sp_matmul_topn(
-        matrix, matrix.T.tocsr(), top_n=_PAIRS_PER_ROW, threshold=np.nextafter(cut, -1.0)
+        matrix,
+        matrix.T.tocsr(),
+        top_n=_PAIRS_PER_ROW,
+        threshold=np.nextafter(cut, -1.0),
+        n_threads=_THREADS,  # rows are independent: the same pairs, in half the time on 2 cores
     )
     entries = found.tocoo()
     rows, cols, values = [entries.row], [entries.col], [entries.data]
