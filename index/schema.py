@@ -98,6 +98,7 @@ def build_schema() -> Schema:
     )
 
 
+@lru_cache(maxsize=65_536)  # a blog has a few thousand labels, met on every post
 def facet_key(name: str) -> str:
     """Normalise a category, tag or author name into the term stored in a facet field."""
     return " ".join(name.replace(",", " ").split()).lower()
