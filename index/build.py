@@ -30,8 +30,16 @@ from .catalog import CarriedCatalog, alias_conflicts, post_record, save_catalog
 from .changes import FileState, detect_changes
 from .errors import NothingToBuild, PostParseError, PostsSkipped
 from .fulltext import build_fulltext
-from .lexical import RankingSettings, WordCounts, count_words, stack_word_counts, weigh
-from .manifest import read_manifest, verify_build, write_manifest
+from .lexical import (
+    WORD_COUNTS_FILE,
+    WORD_VOCAB_FILE,
+    RankingSettings,
+    WordCounts,
+    count_words,
+    stack_word_counts,
+    weigh,
+)
+from .manifest import verify_build, write_manifest
 from .memory import release_free_memory
 from .pages import PostStores
 from .pins import resolve_pins
@@ -45,7 +53,7 @@ from .store import (
     remove_abandoned,
     writer_lock,
 )
-from .tfidf import TermCounts, count_terms, stack_counts, weigh_counts
+from .tfidf import COUNTS_FILE, TERMS_FILE, TermCounts, count_terms, stack_counts, weigh_counts
 
 FULLTEXT_DIR = "fulltext"
 # Share of the corpus that may change through incremental builds before the next
@@ -54,6 +62,9 @@ FULLTEXT_DIR = "fulltext"
 FULL_REBUILD_SHARE = 0.10
 # From this many files to parse, posts are parsed in one process per core.
 PARALLEL_PARSE_FROM = 500
+# Count tables only the next incremental build reads: a worker opening a build checks
+# their size, not their digest (536 MB less to hash per worker at 57k posts).
+BUILDER_FILES = frozenset({WORD_COUNTS_FILE, WORD_VOCAB_FILE, COUNTS_FILE, TERMS_FILE})
 
 
 class Progress(Protocol):
@@ -196,8 +207,10 @@ def _reusable_manifest(
     if current is None:
         return None
     try:
-        manifest = read_manifest(current)
-    except Exception:  # an unreadable current build is simply rebuilt
+        # Sizes only: an incremental build reads the count tables, which workers do
+        # not hash (BUILDER_FILES); a missing or cut file means a full build.
+        manifest = verify_build(current, hashes=False)
+    except Exception:  # an unreadable or incomplete current build is simply rebuilt
         return None
     same_source = manifest.get("posts_dir") == str(posts_dir.resolve())
     same_settings = manifest.get("settings") == settings_of(options)

@@ -19,7 +19,7 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher as WhooshSearcher
 
 from index.blobs import PAGES, TEXTS, BlobStore
-from index.build import FULLTEXT_DIR
+from index.build import BUILDER_FILES, FULLTEXT_DIR
 from index.catalog import CatalogRecords, alias_key, load_summary
 from index.manifest import verify_build
 from index.related import RelatedLists
@@ -37,7 +37,7 @@ class LoadedBuild:
     def __init__(self, build_dir: Path, answer_cache_entries: int = DEFAULT_ENTRIES) -> None:
         self.build_dir = build_dir
         # The per-file table and artifact list are the builder's (tens of MB at 57k posts).
-        manifest = verify_build(build_dir)
+        manifest = verify_build(build_dir, unread=BUILDER_FILES)
         self.manifest = {k: v for k, v in manifest.items() if k not in ("files", "artifacts")}
         del manifest
         self.build_id: str = self.manifest["build_id"]

@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import time
@@ -202,6 +203,30 @@ def test_a_tampered_build_is_never_served(tmp_path: Path) -> None:
         write_post(posts, "echo.md", {"title": "Echo"}, "Newer words.")
         repaired = build(posts, index_dir, BuildOptions(full=True)).build_dir
         assert searcher.stats()["build_id"] == fresh.stats()["build_id"] == repaired.name
+
+
+def test_workers_check_only_the_size_of_files_they_never_read(tmp_path: Path) -> None:
+    """The count tables are read by the next incremental build alone: a worker does not
+    hash them (only their size counts), and a reindex that finds one cut short builds
+    in full instead of trusting it."""
+    from index.build import BUILDER_FILES
+
+    index_dir = tmp_path / "index"
+    posts = tmp_path / "posts"
+    shutil.copytree(SAMPLE_POSTS, posts)
+    first = build(posts, index_dir).build_dir
+    assert {"words.npz", "terms.npz"} <= BUILDER_FILES
+    counts = first / "words.npz"
+    data = bytearray(counts.read_bytes())
+    data[-10] ^= 0xFF  # same size, different bytes
+    counts.write_bytes(bytes(data))
+    with pytest.raises(BuildCorrupt, match="words.npz"):
+        verify_build(first)
+    with Searcher(index_dir) as searcher:
+        assert searcher.stats()["build_id"] == first.name  # served: no worker reads it
+    (first / "terms.npz").write_bytes(b"cut")
+    write_post(posts, "one-more.md", {"title": "One more"}, "A post added after the damage.")
+    assert build(posts, index_dir).mode == "full"
 
 
 def test_killed_reindex_leaves_the_served_build_intact(tmp_path: Path) -> None:
