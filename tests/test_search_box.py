@@ -294,6 +294,24 @@ def test_a_word_in_english_and_other_posts_counts_each_post_once(tmp_path: Path)
         assert ranking.count_in("chat", ~everything) == 0
 
 
+def test_suggested_titles_mark_words_whose_stem_starts_differently(tmp_path: Path) -> None:
+    """Porter stems "ways" to "wai": titles are marked by the corpus forms of a term, as
+    search hits are, not by guessing candidates from the stem's first letters."""
+    posts = tmp_path / "posts"
+    write_post(posts, "ways.md", {"title": "Ways to fold paper"}, "Paper folding, step by step.")
+    write_post(posts, "way.md", {"title": "The way of tea"}, "Tea ceremonies and their ways.")
+    build(posts, tmp_path / "index")
+    with Searcher(tmp_path / "index") as searcher:
+        found = searcher.suggest("way")
+        marked = {p.slug: p.title_html for p in found.posts}
+        assert marked == {
+            "ways": "<mark>Ways</mark> to fold paper",
+            "way": "The <mark>way</mark> of tea",
+        }
+        hit = searcher.search(SearchRequest(q="ways")).hits
+        assert {h.slug: h.title_html for h in hit} == marked  # the same marks as search
+
+
 def test_suggest_bounds_a_one_letter_prefix(shelf: Searcher) -> None:
     found = shelf.suggest("t", limit=3)
     assert 0 < len(found.completions) <= 3
