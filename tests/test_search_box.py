@@ -292,6 +292,10 @@ def test_a_word_in_english_and_other_posts_counts_each_post_once(tmp_path: Path)
         everything = np.ones(ranking.posts, dtype=bool)
         assert ranking.count_in("chat", everything) == 2
         assert ranking.count_in("chat", ~everything) == 0
+        # count_in adds the rows' counts: a post is indexed in one language only.
+        for word in ranking.words:
+            rows = [set(ranking.weights.row(r)[0].tolist()) for r in ranking.term_rows(word)]
+            assert len(rows) < 2 or not rows[0] & rows[1], word
 
 
 def test_suggested_titles_mark_words_whose_stem_starts_differently(tmp_path: Path) -> None:
