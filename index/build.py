@@ -53,7 +53,15 @@ from .store import (
     remove_abandoned,
     writer_lock,
 )
-from .tfidf import COUNTS_FILE, TERMS_FILE, TermCounts, count_terms, stack_counts, weigh_counts
+from .tfidf import (
+    COUNTS_FILE,
+    TERMS_FILE,
+    TermCounts,
+    count_terms,
+    english_stop_words,
+    stack_counts,
+    weigh_counts,
+)
 
 FULLTEXT_DIR = "fulltext"
 # Share of the corpus that may change through incremental builds before the next
@@ -334,6 +342,8 @@ def parse_files(
     indexed post is handed to it in that order and kept without its body HTML.
     """
     progress.stage("parse", len(names))
+    if count:
+        english_stop_words()  # scikit-learn imported once here, not in every parse worker
     cores = min(4, os.cpu_count() or 1)
     parallel = cores > 1 and len(names) >= PARALLEL_PARSE_FROM
     size = max(32, min(256, -(-len(names) // (cores * 8)))) if parallel else max(1, len(names))

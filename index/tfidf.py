@@ -14,11 +14,11 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .mapped import mapped_arrays
 from .posts import Post
@@ -96,6 +96,16 @@ def fold_text(text: str) -> str:
     return decomposed.translate(marks) if marks else decomposed
 
 
+@cache
+def english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words, imported on first use: importing scikit-learn
+    adds about 68 MB to a process, and an API worker needs the list only to score a
+    draft (POST /api/related), most never do."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return ENGLISH_STOP_WORDS
+
+
 def post_terms(post: Post) -> Counter[str]:
     """How often each term occurs in the text a post is compared by: what
     scikit-learn's CountVectorizer(stop_words="english", strip_accents="unicode")
@@ -109,7 +119,7 @@ def post_terms(post: Post) -> Counter[str]:
     of 7,700 characters, both changes together).
     """
     counted = Counter(_TOKENS.findall(fold_text(post_text(post))))
-    for stop_word in ENGLISH_STOP_WORDS.intersection(counted):
+    for stop_word in english_stop_words().intersection(counted):
         del counted[stop_word]
     return counted
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from api import create_app
 from index import build
-from tests.conftest import write_post
+from tests.conftest import ROOT, write_post
 
 HIT_KEYS = {
     "slug",
@@ -289,3 +291,28 @@ def test_nothing_from_a_post_reaches_the_html_fields_unescaped(tmp_path: Path) -
                 assert "<" not in stripped and ">" not in stripped and '"' not in stripped
     finally:
         app.extensions["postsearch.searcher"].close()
+
+
+def test_a_worker_answers_without_importing_scikit_learn(tmp_path: Path) -> None:
+    """Importing scikit-learn adds about 68 MB to a process; a worker needs it only to
+    score a draft. A fresh interpreter serves searches, suggestions and related posts
+    without it, and imports it for the first draft."""
+    posts = tmp_path / "posts"
+    write_post(posts, "a.md", {"title": "Sourdough starters"}, "Flour, water and patience.")
+    write_post(posts, "b.md", {"title": "Rye bread"}, "Rye flour and a sourdough starter.")
+    build(posts, tmp_path / "index")
+    script = f"""
+import sys
+from api import create_app
+client = create_app({{"INDEX_DIR": {str(tmp_path / "index")!r}, "LOG_FORMAT": "off"}}).test_client()
+for url in ("/api/search?q=sourdough", "/api/suggest?q=sour", "/api/posts/a/related"):
+    assert client.get(url).status_code == 200, url
+print(any(name.startswith("sklearn") for name in sys.modules))
+draft = {{"title": "Bread", "body": "Sourdough bread with rye flour."}}
+assert client.post("/api/related", json=draft).status_code == 200
+print(any(name.startswith("sklearn") for name in sys.modules))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+    assert out == ["False", "True"]
