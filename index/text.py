@@ -18,7 +18,9 @@ from markdown_it import MarkdownIt
 # Liquid comments lose their content; every other template tag loses only itself,
 # so the text between a paired shortcode ({{% notice %}}...{{% /notice %}}) stays.
 _LIQUID_COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", re.S)
-_TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
+# A run of tags with the blanks around them: removed, it must not leave an indent
+# that turns the rest of the line into a code block (see _without_tags).
+_TEMPLATE_TAGS = re.compile(r"([ \t]*)(?:(?:\{%.*?%\}|\{\{.*?\}\})[ \t]*)+", re.S)
 # A tag left open (a broken file) is dropped up to the end of its line.
 _UNCLOSED_TAG = re.compile(r"\{%[^\n]*|\{\{[^\n]*")
 _CONTROL = re.compile(
@@ -133,8 +135,16 @@ def repair_text(text: str) -> str:
 
 def strip_template_code(markdown: str) -> str:
     """Remove Liquid and Hugo template tags and shortcodes, keeping the prose between them."""
-    closed = _TEMPLATE_TAG.sub(" ", _LIQUID_COMMENT.sub(" ", markdown))
+    closed = _TEMPLATE_TAGS.sub(_without_tags, _LIQUID_COMMENT.sub(" ", markdown))
     return _UNCLOSED_TAG.sub(" ", closed)
+
+
+def _without_tags(match: re.Match[str]) -> str:
+    """What a run of tags leaves: a space between words, or the line's own indent when
+    the run starts a line ("{% raw %} <script>" must not become a four-space indent)."""
+    start = match.start()
+    at_line_start = start == 0 or match.string[start - 1] == "\n"
+    return match.group(1) if at_line_start else " "
 
 
 @dataclass(frozen=True)
