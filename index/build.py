@@ -543,7 +543,9 @@ def settings_of(options: BuildOptions) -> dict[str, Any]:
         "fulltext_dir": FULLTEXT_DIR,
         # 9: catalog, bodies and pages in stores (JSON lines); no bodies in Whoosh.
         # 10: a summary of every post, column by column, for workers.
-        "format": 10,
+        # 11: stores layered over the previous build's (workers before it cannot read
+        # them, so the first reindex after an upgrade is a full build), summary pins.
+        "format": 11,
     }
 
 
