@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.analysis import english_term, query_terms
+from index.analysis import english_term, highlight_terms, query_terms
 from index.lexical import LEXICAL_FILE, LEXICAL_VOCAB_FILE
 from index.mapped import StoredRows, npz_members, read_member
 
@@ -52,6 +52,16 @@ class Ranking:
                     by_stem.setdefault(stem, []).append(word)
             self._by_stem = by_stem
         return frozenset(w for t in terms for w in self._by_stem.get(t, (t,)))
+
+    def marks(self, words: Iterable[str]) -> dict[bool, tuple[set[str], frozenset[str]]]:
+        """What to highlight for query `words`, per kind of post (English or not): the
+        terms and their corpus forms, as `Highlighter.mark` and `snippet` take them."""
+        words = tuple(words)
+        out = {}
+        for english in (True, False):
+            terms = highlight_terms(words, english)
+            out[english] = (terms, self.forms(frozenset(terms), english))
+        return out
 
     def df(self, word: str) -> int:
         """In how many posts a word appears (0 when it appears nowhere)."""

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 
-from index.analysis import highlight_terms
 from index.errors import BuildCorrupt, IndexNotBuilt
 from index.schema import facet_key
 from index.store import current_build_dir, current_link
@@ -257,10 +256,7 @@ class Searcher:
         if parsed.prefix:
             words += tuple(loaded.ranking.completions(parsed.prefix))
         # What to highlight, once per page for each kind of post (not once per hit).
-        marks = {}
-        for english in (True, False):
-            terms = highlight_terms(words, english)
-            marks[english] = (terms, loaded.ranking.forms(frozenset(terms), english))
+        marks = loaded.ranking.marks(words)
         page.hits = [
             self._hit(loaded, int(row), marks, float(scores[row]) if scores is not None else 0.0)
             for row in ranked[start:]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from index.analysis import english_term, highlight_terms
+from index.analysis import english_term
 from index.schema import STOP_WORDS, facet_key
 
 from .facets import FacetFilters
@@ -118,16 +118,12 @@ def suggest(
         scores = ranking.score(finished, parsed.prefix)[rows]
         order = np.lexsort((loaded.slug_rank[rows], -loaded.recency[rows], -scores))
         words = finished + tuple(c.word for c in out.completions) + (parsed.prefix or "",)
-        # What to mark, once per kind of post: with the corpus forms of the terms, as
-        # search hits are marked (without them, each new set of terms compiled a
-        # regular expression: a fifth of a suggestion's time).
-        marks: dict[bool, tuple[set[str], frozenset[str]]] = {}
+        # Marked by the corpus forms of the terms, as search hits are (a word whose stem
+        # starts differently, "ways" -> "wai", is found too).
+        marks = ranking.marks(words)
         for row in rows[order][:titles]:
             post = loaded.posts[int(row)]
             english = post["lang"] == "en"
-            if english not in marks:
-                terms = highlight_terms(words, english)
-                marks[english] = (terms, ranking.forms(frozenset(terms), english))
             highlighter = loaded.highlighters["en" if english else "other"]
             out.posts.append(
                 TitleMatch(
