@@ -53,10 +53,7 @@ class BlobWriter:
 
     def add(self, item: Any) -> None:
         """Append a JSON value, or a line copied as is from another store's `raw`."""
-        if isinstance(item, bytes):
-            data = item
-        else:
-            data = orjson.dumps(item) + b"\n"  # 5-10x the standard library's speed
+        data = _line(item)
         self._file.write(data)
         self._offsets.append(self._offsets[-1] + len(data))
 
@@ -70,6 +67,13 @@ class BlobWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _line(item: Any) -> bytes:
+    """A store line: a JSON value encoded, or a line copied as is from a store's `raw`."""
+    if isinstance(item, bytes):
+        return item
+    return orjson.dumps(item) + b"\n"  # 5-10x the standard library's speed
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def write_layered(out_dir: Path, name: str, previous_dir: Path, items: Iterable[
                         continue
                     data = previous.raw(item.row)
                 else:
-                    data = item if isinstance(item, bytes) else orjson.dumps(item) + b"\n"
+                    data = _line(item)
                 delta.write(data)
                 in_delta.append(True)
                 starts.append(position)
@@ -136,15 +140,15 @@ class BlobStore:
 
     def __init__(self, build_dir: Path, name: str) -> None:
         with np.load(build_dir / f"{name}.npz", allow_pickle=False) as data:
+            self._in_delta: np.ndarray | None = None  # one file: every row in the base
             if "offsets" in data:  # one file, rows back to back
                 offsets = data["offsets"]
                 self._starts, self._ends = offsets[:-1], offsets[1:]
-                self._in_delta = np.zeros(len(self._starts), dtype=bool)
             else:  # layered: a shared base file and this build's delta
                 self._in_delta = data["in_delta"]
                 self._starts, self._ends = data["start"], data["end"]
         self._fds: list[int] = [os.open(build_dir / f"{name}{BASE_SUFFIX}", os.O_RDONLY)]
-        if self._in_delta.any():
+        if self._in_delta is not None:
             self._fds.append(os.open(build_dir / f"{name}{DELTA_SUFFIX}", os.O_RDONLY))
 
     def __len__(self) -> int:
@@ -152,7 +156,8 @@ class BlobStore:
 
     def location(self, row: int) -> tuple[bool, int, int]:
         """(in the delta file, start, end) of a row's line."""
-        return bool(self._in_delta[row]), int(self._starts[row]), int(self._ends[row])
+        in_delta = self._in_delta is not None and bool(self._in_delta[row])
+        return in_delta, int(self._starts[row]), int(self._ends[row])
 
     def raw(self, row: int) -> bytes:
         """The stored line of a row (IndexError past the end)."""
