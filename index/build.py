@@ -158,9 +158,8 @@ class PreviousBuild:
     """The build an incremental build starts from: the files they share are neither
     written nor hashed again (builds never change once published)."""
 
-    build_dir: Path
     artifacts: dict[str, dict[str, Any]]  # its manifest's artifact table
-    catalog: CarriedCatalog
+    catalog: CarriedCatalog  # its directory, summary and the new records' rows there
 
 
 def build(
@@ -480,10 +479,8 @@ def publish(
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         **extra,
     }
-    if previous is None:
-        write_manifest(tmp_dir, manifest)
-    else:
-        write_manifest(tmp_dir, manifest, shared_with=(previous.build_dir, previous.artifacts))
+    shared = None if previous is None else (previous.catalog.build_dir, previous.artifacts)
+    write_manifest(tmp_dir, manifest, shared_with=shared)
     verify_build(tmp_dir, hashes=False)  # write_manifest has just hashed every file
     final = publish_build(index_dir, tmp_dir, build_id)
     return BuildResult(

@@ -108,7 +108,6 @@ def build_incrementally(
         skipped=errors,
         duplicates=duplicates,
         previous=PreviousBuild(
-            current,
             manifest.get("artifacts", {}),
             CarriedCatalog(
                 current, old_summary, [i if kind == "old" else None for _, kind, i in order]
