@@ -113,20 +113,29 @@ def _edit(posts: Path, topic: str, body: str) -> None:
     os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)  # a later mtime on any clock
 
 
+def _builds_after_edits(tmp_path: Path, *edits: tuple[str, str]) -> tuple[Path, list[Path]]:
+    """A full build of the test posts, then one incremental build per (topic, body)
+    edit: the index folder and every build's directory, in order."""
+    posts, index_dir = tmp_path / "posts", tmp_path / "build"
+    _posts(posts)
+    builds = [build(posts, index_dir).build_dir]
+    for topic, body in edits:
+        _edit(posts, topic, body)
+        result = build(posts, index_dir)
+        assert result.mode == "incremental"
+        builds.append(result.build_dir)
+    return index_dir, builds
+
+
 def test_incremental_builds_share_the_base_files_and_write_only_changed_rows(
     tmp_path: Path,
 ) -> None:
-    posts, index_dir = tmp_path / "posts", tmp_path / "build"
-    _posts(posts)
-    build(posts, index_dir)
-    full = current_build_dir(index_dir)
-    _edit(posts, "rivers", "# rivers\n\nFirst edit.")
-    build(posts, index_dir)
-    first = current_build_dir(index_dir)
-    _edit(posts, "bread", "# bread\n\nAn edit of another post.")
-    result = build(posts, index_dir)
-    second = current_build_dir(index_dir)
-    assert result.mode == "incremental" and len({full, first, second}) == 3
+    index_dir, (full, first, second) = _builds_after_edits(
+        tmp_path,
+        ("rivers", "# rivers\n\nFirst edit."),
+        ("bread", "# bread\n\nAn edit of another post."),
+    )
+    assert len({full, first, second}) == 3
 
     for name in (PAGES, TEXTS, "posts"):
         # One base file, linked into every build; each delta holds the posts changed
@@ -143,21 +152,15 @@ def test_incremental_builds_share_the_base_files_and_write_only_changed_rows(
     assert [r["slug"] for r in load_catalog(second)] == [r["slug"] for r in load_catalog(full)]
     verify_build(second)  # digests carried over for the shared files are right
 
-    build(posts, index_dir, BuildOptions(full=True))  # a full build writes one file again
-    rebuilt = current_build_dir(index_dir)
+    posts = tmp_path / "posts"
+    rebuilt = build(posts, index_dir, BuildOptions(full=True)).build_dir  # one file again
     assert not (rebuilt / "texts.delta.jsonl").exists()
     assert not os.path.samefile(rebuilt / "texts.jsonl", full / "texts.jsonl")
     assert _stores(rebuilt) == stored
 
 
 def test_a_shared_file_altered_later_is_caught_in_every_build_sharing_it(tmp_path: Path) -> None:
-    posts, index_dir = tmp_path / "posts", tmp_path / "build"
-    _posts(posts)
-    build(posts, index_dir)
-    full = current_build_dir(index_dir)
-    _edit(posts, "rivers", "# rivers\n\nAn edit.")
-    build(posts, index_dir)
-    edited = current_build_dir(index_dir)
+    _, (full, edited) = _builds_after_edits(tmp_path, ("rivers", "# rivers\n\nAn edit."))
     shared = full / "texts.jsonl"
     data = bytearray(shared.read_bytes())
     data[5] = ord("X") if data[5] != ord("X") else ord("Y")
