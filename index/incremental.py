@@ -213,14 +213,19 @@ def _stack_counts(
 ) -> TermCounts:
     """Term counts in catalog order: reused rows for old posts, fresh counts for new ones."""
     old_table = TermCounts.load(current)
-    new_table = count_terms(new_posts) if new_posts else TermCounts(old_table.counts[:0], [])
+    stop_words = old_table.stop_words  # as the rows it joins were counted
+    new_table = (
+        count_terms(new_posts, stop_words)
+        if new_posts
+        else TermCounts(old_table.counts[:0], [], stop_words)
+    )
     old_rows = [i for _, kind, i in order if kind == "old"]
     new_rows = [i for _, kind, i in order if kind == "new"]
     stacked = stack_counts([(old_table, old_rows), (new_table, new_rows)])
     position = {("old", i): n for n, i in enumerate(old_rows)}
     position |= {("new", i): len(old_rows) + n for n, i in enumerate(new_rows)}
     permutation = [position[(kind, i)] for _, kind, i in order]
-    return TermCounts(stacked.counts[permutation].tocsr(), stacked.vocabulary)
+    return TermCounts(stacked.counts[permutation].tocsr(), stacked.vocabulary, stop_words)
 
 
 def _stack_word_counts(

@@ -101,10 +101,12 @@ class DraftScorer:
             body_text=rendered.text,
             content_hash="",
         )
-        # Counted as the build counted its posts; terms it never saw are left out.
+        # Counted as the build counted its posts; terms it never saw are left out. That
+        # includes every stop word (the build never counted one), so none need removing
+        # here, and a worker never imports scikit-learn for its list.
         known = sorted(
             (self.vocabulary[term], count)
-            for term, count in post_terms(post).items()
+            for term, count in post_terms(post, frozenset()).items()
             if term in self.vocabulary
         )
         columns = np.array([column for column, _ in known], dtype=np.int32)

@@ -294,9 +294,8 @@ def test_nothing_from_a_post_reaches_the_html_fields_unescaped(tmp_path: Path) -
 
 
 def test_a_worker_answers_without_importing_scikit_learn(tmp_path: Path) -> None:
-    """Importing scikit-learn adds about 68 MB to a process; a worker needs it only to
-    score a draft. A fresh interpreter serves searches, suggestions and related posts
-    without it, and imports it for the first draft."""
+    """Importing scikit-learn adds about 68 MB to a process. A fresh interpreter serves
+    searches, suggestions, related posts and a draft's related posts without it."""
     posts = tmp_path / "posts"
     write_post(posts, "a.md", {"title": "Sourdough starters"}, "Flour, water and patience.")
     write_post(posts, "b.md", {"title": "Rye bread"}, "Rye flour and a sourdough starter.")
@@ -315,4 +314,4 @@ print(any(name.startswith("sklearn") for name in sys.modules))
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout.split()
-    assert out == ["False", "True"]
+    assert out == ["False", "False"]

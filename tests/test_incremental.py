@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ from index.lexical import LexicalIndex, WordCounts
 from index.related import RelatedLists
 from index.store import current_build_dir
 from search import Searcher, SearchRequest
-from tests.conftest import SAMPLE_POSTS, write_post
+from tests.conftest import ROOT, SAMPLE_POSTS, write_post
 
 QUERIES = [
     "neural networks",
@@ -249,6 +251,35 @@ def test_too_much_change_since_the_last_full_build_forces_a_full_build(tmp_path:
     assert build(posts, tmp_path / "i").mode == "incremental"  # 2 of 20 = the 10 % bound
     write_post(posts, "p2.md", {"title": "Post 2"}, "changed thrice")
     assert build(posts, tmp_path / "i").mode == "full"
+
+
+def test_an_incremental_build_counts_with_the_saved_stop_words(tmp_path: Path) -> None:
+    """A full build saves the stop words its term counts leave out; an incremental build
+    in a fresh interpreter counts its changed posts with them and never imports
+    scikit-learn (about a second of a small incremental build)."""
+    from index.tfidf import TermCounts, english_stop_words
+
+    posts = tmp_path / "p"
+    for i in range(12):
+        write_post(posts, f"p{i}.md", {"title": f"Post {i}"}, f"kettles and words number{i}")
+    build(posts, tmp_path / "i")
+    saved = TermCounts.load(current_build_dir(tmp_path / "i"))
+    assert saved.stop_words == english_stop_words() and "and" not in saved.vocabulary
+    write_post(posts, "p0.md", {"title": "Post 0"}, "the kettle is on and the tea is brewing")
+    script = f"""
+import sys
+from pathlib import Path
+from index import build
+print(build(Path({str(posts)!r}), Path({str(tmp_path / "i")!r})).mode)
+print(any(name.startswith("sklearn") for name in sys.modules))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+    assert out == ["incremental", "False"]
+    table = TermCounts.load(current_build_dir(tmp_path / "i"))
+    assert "brewing" in table.vocabulary and not {"the", "is", "on"} & set(table.vocabulary)
+    assert table.stop_words == saved.stop_words
 
 
 def test_a_slug_clash_falls_back_to_a_full_build(tmp_path: Path) -> None:
