@@ -15,9 +15,8 @@ import datetime as dt
 import multiprocessing
 import os
 import shutil
-import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,7 +48,7 @@ from .pins import PinTable, resolve_pins
 from .posts import Post
 from .related import PairScorer, RelatedLists, compute_related
 from .store import new_build_dir
-from .tfidf import TermCounts, count_terms, stack_counts, weigh_counts
+from .tfidf import TermCounts, TfidfModel, count_terms, stack_counts, weigh_counts
 
 # From this many posts, an incremental build weighs the ranking matrix in a second
 # process beside the other steps (below it, starting the process costs more).
@@ -124,28 +123,35 @@ def build_incrementally(
     try:
         timings: dict[str, float] = {}
         with ExitStack() as stack:
-            # The ranking matrix needs nothing the other steps make: with two cores it is
-            # built in a process of its own beside them.
-            ranking = _beside(
-                stack, len(order), _write_ranking, current, order, new_posts, options, tmp_dir
+            # The ranking matrix, the full-text index and the post stores need nothing
+            # the TF-IDF and related steps make: with two cores they are written in a
+            # process of their own beside them.
+            beside = _beside(
+                stack,
+                len(order),
+                _write_beside,
+                current,
+                order,
+                new_posts,
+                removed,
+                options,
+                tmp_dir,
             )
-            with _timed(timings, "fulltext"):
-                shutil.copytree(current / FULLTEXT_DIR, tmp_dir / FULLTEXT_DIR)
-                update_fulltext(tmp_dir / FULLTEXT_DIR, removed, new_posts)
             with _timed(timings, "tfidf"):
                 table = _stack_counts(current, order, new_posts)
                 model = weigh_counts(table)
-                table.save(tmp_dir)
-                model.save(tmp_dir)
+            # Written while the related lists are computed (file writes release the GIL).
+            saving = stack.enter_context(ThreadPoolExecutor(max_workers=1)).submit(
+                _save_tfidf, table, model, tmp_dir
+            )
             with _timed(timings, "related"):
                 touched = set(removed) | {p.slug for p in new_posts}
                 lists, pins = _update_related(
                     current, old_records, records, model.matrix, touched, options
                 )
                 lists.save(tmp_dir)
-            with _timed(timings, "pages"):
-                write_post_stores(tmp_dir, records, new_posts, current, old_row)
-            timings["ranking"] = ranking.result()  # its own time, overlapping the others
+            saving.result()
+            timings |= beside.result()  # their own times, overlapping the others
         extra = {
             "mode": "incremental",
             "unresolved_pins": pins.unresolved,
@@ -165,19 +171,34 @@ def build_incrementally(
         raise
 
 
-def _write_ranking(
+def _write_beside(
     current: Path,
     order: list[tuple[str, str, int]],
     new_posts: list[Post],
+    removed: list[str],
     options: BuildOptions,
     out_dir: Path,
-) -> float:
-    """Write the word counts and the BM25F matrix of the new build; returns its seconds."""
-    started = time.monotonic()
-    counts = _stack_word_counts(current, order, new_posts)
-    counts.save(out_dir)
-    weigh(counts, options.ranking).save(out_dir)
-    return time.monotonic() - started
+) -> dict[str, float]:
+    """Write the word counts and BM25F matrix, the full-text index and the post stores
+    of the new build; returns each step's seconds."""
+    timings: dict[str, float] = {}
+    with _timed(timings, "ranking"):
+        counts = _stack_word_counts(current, order, new_posts)
+        counts.save(out_dir)
+        weigh(counts, options.ranking).save(out_dir)
+        del counts
+    with _timed(timings, "fulltext"):
+        shutil.copytree(current / FULLTEXT_DIR, out_dir / FULLTEXT_DIR)
+        update_fulltext(out_dir / FULLTEXT_DIR, removed, new_posts)
+    with _timed(timings, "pages"):
+        sources = [i if kind == "old" else new_posts[i] for _, kind, i in order]
+        write_post_stores(out_dir, sources, current)
+    return timings
+
+
+def _save_tfidf(table: TermCounts, model: TfidfModel, out_dir: Path) -> None:
+    table.save(out_dir)
+    model.save(out_dir)
 
 
 def _beside(stack: ExitStack, posts: int, function: Callable[..., T], *args: Any) -> Future[T]:

@@ -13,9 +13,8 @@ posts (see `blobs.write_layered`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from .blobs import PAGES, TEXTS, BlobWriter, Carried, write_layered
 from .posts import Post
@@ -41,20 +40,12 @@ class PostStores:
         self._texts.close()
 
 
-def write_post_stores(
-    out_dir: Path,
-    records: Sequence[dict[str, Any]],
-    fresh: Iterable[Post],
-    previous_dir: Path,
-    previous_rows: Mapping[str, int],
-) -> None:
-    """Write the stores for `records` (catalog order): posts in `fresh` from the post,
-    the others carried over from `previous_dir`'s stores at their row there."""
-    posts = {post.path: post for post in fresh}
-    sources = [posts.get(record["path"]) for record in records]
+def write_post_stores(out_dir: Path, sources: Sequence[int | Post], previous_dir: Path) -> None:
+    """Write the stores of a build's rows in catalog order: each row is a fresh post, or
+    the row (an int) of `previous_dir`'s stores that holds it unchanged."""
     for name, field in ((PAGES, "body_html"), (TEXTS, "body_text")):
         items = (
-            Carried(previous_rows[record["path"]]) if post is None else getattr(post, field)
-            for record, post in zip(records, sources, strict=True)
+            Carried(source) if isinstance(source, int) else getattr(source, field)
+            for source in sources
         )
         write_layered(out_dir, name, previous_dir, items)

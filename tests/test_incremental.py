@@ -219,6 +219,29 @@ def test_a_failing_step_publishes_nothing_in_either_process(
     assert [p.name for p in (tmp_path / "index" / "builds").iterdir()] == [served.name]
 
 
+def test_a_failing_save_beside_the_related_step_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TF-IDF is saved on a thread while the related lists are computed: its failure
+    still stops the build."""
+    from index.tfidf import TfidfModel
+
+    posts = tmp_path / "posts"
+    shutil.copytree(SAMPLE_POSTS, posts)
+    build(posts, tmp_path / "index")
+    served = current_build_dir(tmp_path / "index")
+    change_corpus(posts)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(TfidfModel, "save", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        build(posts, tmp_path / "index")
+    assert current_build_dir(tmp_path / "index") == served
+    assert [p.name for p in (tmp_path / "index" / "builds").iterdir()] == [served.name]
+
+
 def test_nothing_changed_rewrites_nothing(tmp_path: Path) -> None:
     write_post(tmp_path / "p", "a.md", {"title": "A"}, "alpha words")
     first = build(tmp_path / "p", tmp_path / "i")
