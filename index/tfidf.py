@@ -115,9 +115,10 @@ def english_stop_words() -> frozenset[str]:
 
 
 def post_terms(post: Post, stop_words: frozenset[str]) -> Counter[str]:
-    """How often each term occurs in the text a post is compared by: what
-    scikit-learn's CountVectorizer(stop_words="english", strip_accents="unicode")
-    counts (tested against it), for the build's posts and a draft alike.
+    """How often each term occurs in the text a post is compared by, leaving out
+    `stop_words`: with scikit-learn's English list, what its
+    CountVectorizer(stop_words="english", strip_accents="unicode") counts (tested
+    against it), for the build's posts and a draft alike.
 
     scikit-learn looks each token up in Python, one at a time; here the tokens are
     counted by `Counter` (in C) and stop words dropped from the distinct terms. Its

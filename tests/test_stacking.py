@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from index.lexical import count_words, stack_word_counts
 from index.posts import find_post_files, parse_post
-from index.tfidf import count_terms, stack_counts
+from index.tfidf import TERMS_FILE, TermCounts, count_terms, english_stop_words, stack_counts
 from tests.conftest import SAMPLE_POSTS
 
 
@@ -47,3 +50,25 @@ def test_stacked_chunks_equal_counting_the_kept_posts_at_once() -> None:
     expected_terms = count_terms(kept)
     assert terms.vocabulary == expected_terms.vocabulary
     assert _same(terms.counts, expected_terms.counts)
+
+
+def test_term_counts_keep_their_stop_words_and_join_only_with_the_same() -> None:
+    posts = [parse_post(path, SAMPLE_POSTS) for path in find_post_files(SAMPLE_POSTS)][:4]
+    default = count_terms(posts[:2])
+    assert default.stop_words == english_stop_words() and "the" not in default.vocabulary
+    own = count_terms(posts[2:], frozenset({"and"}))
+    assert "the" in own.vocabulary and "and" not in own.vocabulary
+    with pytest.raises(ValueError, match="different stop words"):
+        stack_counts([(default, [0, 1]), (own, [0, 1])])
+
+
+def test_term_counts_saved_before_stop_words_were_saved_read_scikit_learns(
+    tmp_path: Path,
+) -> None:
+    posts = [parse_post(path, SAMPLE_POSTS) for path in find_post_files(SAMPLE_POSTS)][:3]
+    count_terms(posts, frozenset({"and"})).save(tmp_path)
+    assert TermCounts.load(tmp_path).stop_words == {"and"}
+    saved = json.loads((tmp_path / TERMS_FILE).read_text(encoding="utf-8"))
+    del saved["stop_words"]  # as a build of the previous format wrote it
+    (tmp_path / TERMS_FILE).write_text(json.dumps(saved), encoding="utf-8")
+    assert TermCounts.load(tmp_path).stop_words == english_stop_words()
