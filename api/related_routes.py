@@ -30,10 +30,10 @@ MAX_LABEL_CHARS = 200
 @related_bp.get("/api/posts/<path:ref>/related")
 def related(ref: str) -> Any:
     """The related posts of a post, each with its score parts and reasons."""
-    config = current_app.config
-    limit = int_param("limit", config["DEFAULT_RELATED_LIMIT"], config["MAX_RELATED_LIMIT"])
 
-    def answer() -> tuple[bytes, None]:
+    def answer() -> tuple[bytes, None]:  # the limit read only when not cached
+        config = current_app.config
+        limit = int_param("limit", config["DEFAULT_RELATED_LIMIT"], config["MAX_RELATED_LIMIT"])
         return encode(_with_urls(searcher().related(ref, limit).to_dict())), None
 
     return json_response(cached_answer(answer)[0])

@@ -44,8 +44,8 @@ def public_url(post: dict[str, Any]) -> str:
 @bp.get("/api/search")
 def search() -> Any:
     """Full-text search; an empty `q` lists visible posts newest first."""
-    request = _search_request()
-    body, zero_result_query = cached_answer(lambda: _search_answer(request))
+    # Parameters are read only when the answer is not cached: only valid ones are cached.
+    body, zero_result_query = cached_answer(lambda: _search_answer(_search_request()))
     if zero_result_query:
         current_app.extensions["postsearch.zero_results"].record(zero_result_query)
     return json_response(body)
@@ -131,12 +131,12 @@ def home() -> Any:
 @bp.get("/api/suggest")
 def suggest() -> Any:
     """Completions of the last word typed and posts whose titles match, for a search box."""
-    config = current_app.config
-    q = text_param("q")
-    limit = int_param("limit", 8, config["MAX_SUGGESTIONS"])
-    titles = int_param("posts", 5, config["MAX_SUGGESTIONS"])
 
-    def answer() -> tuple[bytes, None]:
+    def answer() -> tuple[bytes, None]:  # parameters read only when not cached (see search)
+        config = current_app.config
+        q = text_param("q")
+        limit = int_param("limit", 8, config["MAX_SUGGESTIONS"])
+        titles = int_param("posts", 5, config["MAX_SUGGESTIONS"])
         page = searcher().suggest(q, limit=limit, titles=titles).to_dict()
         for post in page["posts"]:
             post["url"] = public_url(post)

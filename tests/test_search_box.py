@@ -534,7 +534,11 @@ def test_repeated_urls_are_answered_with_the_same_bytes_until_the_build_changes(
         assert [r.status_code for r in first + again] == [200] * 6
         assert [r.data for r in again] == [r.data for r in first]
         assert responses.misses == 3 and responses.hits == 3
-        assert client.get("/api/search?q=kettle&page=x").status_code == 400  # never kept
+        # Parameters are read only to compute an answer: a bad one is a 400 every time,
+        # and never kept.
+        for bad in ("/api/search?q=kettle&page=x", "/api/suggest?q=ket&limit=0"):
+            assert [client.get(bad).status_code for _ in range(2)] == [400, 400]
+        assert client.get("/api/posts/a/related?limit=x").status_code == 400
         assert len(responses) == 3
         write_post(posts, "b.md", {"title": "Beta kettle", "date": "2020-02-01"}, "kettle")
         build(posts, tmp_path / "index")
