@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -198,25 +199,37 @@ def _assert_related_lists_agree(incremental: Path, full: Path) -> None:
     assert np.allclose(mine.score, theirs.score, atol=0.02)
 
 
-@pytest.mark.parametrize("beside", [True, False])
-def test_a_failing_step_publishes_nothing_in_either_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool
+def _failing_rebuild_publishes_nothing(
+    tmp_path: Path, break_a_step: Callable[[], None], error: type[BaseException], match: str
 ) -> None:
+    """A full build of the sample posts, then an edit whose incremental build has a step
+    broken by `break_a_step`: it must raise `error` and leave the served build alone."""
     posts = tmp_path / "posts"
     shutil.copytree(SAMPLE_POSTS, posts)
     build(posts, tmp_path / "index")
     served = current_build_dir(tmp_path / "index")
     change_corpus(posts)
-
-    def broken(*args, **kwargs):
-        raise MemoryError("the ranking matrix could not be weighed")
-
-    monkeypatch.setattr(incremental, "PARALLEL_STEPS_FROM", 0 if beside else 10**9)
-    monkeypatch.setattr(incremental, "weigh", broken)  # forked children inherit it
-    with pytest.raises(MemoryError, match="could not be weighed"):
+    break_a_step()
+    with pytest.raises(error, match=match):
         build(posts, tmp_path / "index")
     assert current_build_dir(tmp_path / "index") == served
     assert [p.name for p in (tmp_path / "index" / "builds").iterdir()] == [served.name]
+
+
+@pytest.mark.parametrize("beside", [True, False])
+def test_a_failing_step_publishes_nothing_in_either_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool
+) -> None:
+    def broken(*args, **kwargs):
+        raise MemoryError("the ranking matrix could not be weighed")
+
+    def break_weighing() -> None:
+        monkeypatch.setattr(incremental, "PARALLEL_STEPS_FROM", 0 if beside else 10**9)
+        monkeypatch.setattr(incremental, "weigh", broken)  # forked children inherit it
+
+    _failing_rebuild_publishes_nothing(
+        tmp_path, break_weighing, MemoryError, "could not be weighed"
+    )
 
 
 def test_a_failing_save_beside_the_related_step_publishes_nothing(
@@ -226,20 +239,12 @@ def test_a_failing_save_beside_the_related_step_publishes_nothing(
     still stops the build."""
     from index.tfidf import TfidfModel
 
-    posts = tmp_path / "posts"
-    shutil.copytree(SAMPLE_POSTS, posts)
-    build(posts, tmp_path / "index")
-    served = current_build_dir(tmp_path / "index")
-    change_corpus(posts)
-
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(TfidfModel, "save", full_disk)
-    with pytest.raises(OSError, match="No space left"):
-        build(posts, tmp_path / "index")
-    assert current_build_dir(tmp_path / "index") == served
-    assert [p.name for p in (tmp_path / "index" / "builds").iterdir()] == [served.name]
+    _failing_rebuild_publishes_nothing(
+        tmp_path, lambda: monkeypatch.setattr(TfidfModel, "save", full_disk), OSError, "No space"
+    )
 
 
 def test_nothing_changed_rewrites_nothing(tmp_path: Path) -> None:
