@@ -254,7 +254,7 @@ def taxonomy_matrix(
                 cols.append(col)
                 levels.append(level_weights.get(level, 0.5))
     # Labels unknown to the corpus still count in a post's size.
-    sizes = np.array([len({key for key, _ in pairs}) for pairs in keys] or [1], dtype=np.float64)
+    sizes = np.array([len({key for key, _ in pairs}) for pairs in keys], dtype=np.float64)
     row_of, col_of = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
     weights = np.array(levels, dtype=np.float64) * rarity[col_of]
     # A label given at two levels counts once, at its best weight.

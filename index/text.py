@@ -137,7 +137,7 @@ def strip_template_code(markdown: str) -> str:
     """Remove Liquid and Hugo template tags and shortcodes, keeping the prose between them."""
     if "{%" not in markdown and "{{" not in markdown:
         # No tag can match. Most posts have none, and _TEMPLATE_TAGS, which may start
-        # with blanks, is tried at every position (a tenth of parsing a post).
+        # with blanks, is tried at every position (a quarter of parsing a post).
         return markdown
     closed = _TEMPLATE_TAGS.sub(_without_tags, _LIQUID_COMMENT.sub(" ", markdown))
     return _UNCLOSED_TAG.sub(" ", closed)
