@@ -15,8 +15,8 @@ import html
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from whoosh.analysis import Analyzer
 
@@ -34,8 +34,7 @@ _SCAN_CHARS = 200_000
 _SNIPPET_MATCHES = 120
 
 
-@dataclass(frozen=True)
-class _Match:
+class _Match(NamedTuple):  # a tuple: made by the hundred per page, sorted by start
     start: int
     end: int
     term: str
@@ -48,6 +47,7 @@ class Highlighter:
         self._analyzer = analyzer
         self._normalize: Callable[[str], str | None] = lru_cache(maxsize=200_000)(self._analyse)
         self._prefixes = lru_cache(maxsize=2048)(self._prefix_cover)
+        self._terms = lru_cache(maxsize=2048)(self._term_table)
 
     def _analyse(self, word: str) -> str | None:
         tokens = [token.text for token in self._analyzer(word)]
@@ -90,7 +90,7 @@ class Highlighter:
         found = []
         for prefix in self._prefixes(forms):
             found.extend(self._words_from(lowered, prefix, forms, limit))
-        found.sort(key=lambda match: match.start)
+        found.sort()  # by start (no two matches start at the same place)
         found = _without_overlaps(found)[:limit]
         if not lowered.isascii():  # accented words fold to forms the search cannot see
             for m in _NON_ASCII_WORD.finditer(lowered):
@@ -110,19 +110,24 @@ class Highlighter:
         trie) tries its alternatives at every position, 2-3x slower on long bodies.
         """
         found: list[_Match] = []
-        find, is_word_char, token_at = lowered.find, _WORD_CHAR.match, TOKEN.match
+        find, token_at, term_of = lowered.find, TOKEN.match, self._terms(forms)
         position = find(prefix)
         while position != -1:
-            if not (position and is_word_char(lowered, position - 1)):  # starts a word
+            # Starts a word: `str.isalnum` is the regex class [^\W_], without a regex call.
+            if not (position and lowered[position - 1].isalnum()):
                 token = token_at(lowered, position)
-                form = _longest_form(token.group() if token else "", forms)
+                word = token.group() if token else ""
+                form = word if word in forms else _longest_form(word, forms)
                 if form:
-                    term = self._normalize(form) or ""
-                    found.append(_Match(position, position + len(form), term))
+                    found.append(_Match(position, position + len(form), term_of[form]))
                     if limit is not None and len(found) >= limit:
                         break
             position = find(prefix, position + 1)
         return found
+
+    def _term_table(self, forms: frozenset[str]) -> dict[str, str]:
+        """Each form's term, looked up once per query rather than once per match."""
+        return {form: self._normalize(form) or "" for form in forms}
 
     def _prefix_cover(self, forms: frozenset[str]) -> tuple[str, ...]:
         """Few, long prefixes that together start every form: the common prefix of the
@@ -190,6 +195,8 @@ def _longest_form(token: str, forms: frozenset[str]) -> str | None:
     """
     if token in forms:
         return token
+    if "." not in token:
+        return None
     for end in range(len(token) - 1, 0, -1):
         if token[end] == "." and token[:end] in forms:
             return token[:end]
