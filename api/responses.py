@@ -44,7 +44,7 @@ def cached_answer(compute: Callable[[], Answer]) -> Answer:
 
 def encode(payload: Any) -> bytes:
     """The payload as Flask's `jsonify` would send it (same key order, same newline)."""
-    return (current_app.json.dumps(payload) + "\n").encode()
+    return current_app.json.encode(payload)
 
 
 def json_response(body: bytes) -> Response:

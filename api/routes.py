@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -34,10 +35,12 @@ def searcher() -> Searcher:
 
 def public_url(post: dict[str, Any]) -> str:
     """The post's public URL from the PERMALINK template (date parts empty when undated)."""
-    date = post.get("date") or ""
-    url = current_app.config["PERMALINK"].format(
-        slug=quote(post["slug"], safe=""), year=date[:4], month=date[5:7], day=date[8:10]
-    )
+    return _permalink(current_app.config["PERMALINK"], post["slug"], post.get("date") or "")
+
+
+@lru_cache(maxsize=16_384)  # a page of results makes ten: popular posts recur
+def _permalink(template: str, slug: str, date: str) -> str:
+    url = template.format(slug=quote(slug, safe=""), year=date[:4], month=date[5:7], day=date[8:10])
     return _REPEATED_SLASHES.sub("/", url)
 
 

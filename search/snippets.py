@@ -22,7 +22,6 @@ from whoosh.analysis import Analyzer
 
 from index.analysis import TOKEN
 
-_WORD_CHAR = re.compile(r"[^\W_]")
 _NON_ASCII_WORD = re.compile(r"[^\W_]*[^\x00-\x7f][^\W_]*")
 _SEPARATOR = " … "
 _LEAD_CHARS = 200

@@ -40,3 +40,19 @@ def test_fast_provider_output_means_what_flasks_own_does(tmp_path: Path) -> None
         response = app.json.response({"q": "naïve"})
         assert response.mimetype == "application/json"
         assert response.get_json() == {"q": "naïve"}
+
+
+def test_encoded_answers_are_the_bytes_a_response_would_send(tmp_path: Path) -> None:
+    """`encode` (cached answers) gives the body `dumps` would, newline included, also for
+    values orjson refuses without help (an integer key) or at all (a huge integer)."""
+    app = create_app({"INDEX_DIR": str(tmp_path), "ZERO_RESULTS_LOG": "off"})
+    payloads = [
+        {"q": "naïve </mark>", "results": [{"score": 1.5, "tags": ["a"]}], "none": None},
+        {1: "an int key", "nested": {"b": [True]}},
+        {"huge": 2**70},
+    ]
+    with app.app_context():
+        for payload in payloads:
+            body = app.json.encode(payload)
+            assert body == (app.json.dumps(payload) + "\n").encode()
+            assert json.loads(body) == json.loads(app.json.dumps(payload))
