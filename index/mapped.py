@@ -109,6 +109,19 @@ class StoredRows:
         start, end = int(self.indptr[row]), int(self.indptr[row + 1])
         return self._read(self._indices, start, end), self._read(self._data, start, end)
 
+    def columns(self, row: int) -> np.ndarray:
+        """The column numbers of one row, without its values (half the reading)."""
+        return self._read(self._indices, int(self.indptr[row]), int(self.indptr[row + 1]))
+
+    def values_at(self, row: int, places: np.ndarray) -> np.ndarray:
+        """The values at `places` (positions within the row): one read from the first
+        to the last of them, not the whole row."""
+        if places.size == 0:
+            return self._read(self._data, 0, 0)
+        start = int(self.indptr[row])
+        first, last = int(places.min()), int(places.max())
+        return self._read(self._data, start + first, start + last + 1)[places - first]
+
     def _read(self, member: StoredArray | np.ndarray, start: int, end: int) -> np.ndarray:
         if isinstance(member, np.ndarray):
             return member[start:end]

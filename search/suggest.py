@@ -92,8 +92,9 @@ def suggest(
             if (w not in STOP_WORDS or w == parsed.prefix) and w not in finished
         ]
         scored = []
+        everywhere = bool(context.all())  # a first word, nothing hidden or filtered out
         for word in candidates:
-            together = ranking.count_in(word, context)
+            together = ranking.posts_with(word) if everywhere else ranking.count_in(word, context)
             if together:
                 scored.append((together, ranking.df(word), word))
         scored.sort(key=lambda item: (-item[0], -item[1], item[2]))
@@ -115,7 +116,7 @@ def suggest(
         in_title &= ranking.in_titles(parsed.prefix, prefix=True)
     rows = np.flatnonzero(in_title)
     if rows.size:
-        scores = ranking.score(finished, parsed.prefix)[rows]
+        scores = ranking.score(finished, parsed.prefix, rows=rows)
         order = np.lexsort((loaded.slug_rank[rows], -loaded.recency[rows], -scores))
         words = finished + tuple(c.word for c in out.completions) + (parsed.prefix or "",)
         # Marked by the corpus forms of the terms, as search hits are (a word whose stem

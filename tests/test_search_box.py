@@ -277,7 +277,27 @@ def test_counting_a_words_posts_in_a_mask_equals_intersecting_masks(shelf: Searc
         for word in ranking.words:
             expected = int(np.count_nonzero(mask & ranking.containing(word)))
             assert ranking.count_in(word, mask) == expected
-    assert ranking.count_in("no-such-word-anywhere", np.ones(ranking.posts, bool)) == 0
+    everything = np.ones(ranking.posts, bool)
+    for word in ranking.words:
+        assert ranking.posts_with(word) == ranking.count_in(word, everything)
+    assert ranking.count_in("no-such-word-anywhere", everything) == 0
+    assert ranking.posts_with("no-such-word-anywhere") == 0
+
+
+def test_scoring_some_posts_gives_their_scores_from_scoring_all(shelf: Searcher) -> None:
+    """Suggest scores only the posts whose titles match: the same float32 values."""
+    ranking = shelf.current().ranking
+    rng = np.random.default_rng(3)
+    words = ranking.words
+    for _ in range(40):
+        query = tuple(rng.choice(words, int(rng.integers(0, 4))))
+        prefix = str(rng.choice(words))[: int(rng.integers(1, 4))] if rng.random() < 0.7 else None
+        rows = np.flatnonzero(rng.random(ranking.posts) < 0.3)
+        every = ranking.score(query, prefix)
+        assert np.array_equal(ranking.score(query, prefix, rows=rows), every[rows])
+        shuffled = rng.permutation(rows)
+        assert np.array_equal(ranking.score(query, prefix, rows=shuffled), every[shuffled])
+        assert ranking.score(query, prefix, rows=rows[:0]).size == 0
 
 
 def test_a_word_in_english_and_other_posts_counts_each_post_once(tmp_path: Path) -> None:
@@ -292,6 +312,7 @@ def test_a_word_in_english_and_other_posts_counts_each_post_once(tmp_path: Path)
         everything = np.ones(ranking.posts, dtype=bool)
         assert ranking.count_in("chat", everything) == 2
         assert ranking.count_in("chat", ~everything) == 0
+        assert ranking.posts_with("chat") == 2
         # count_in adds the rows' counts: a post is indexed in one language only.
         for word in ranking.words:
             rows = [set(ranking.weights.row(r)[0].tolist()) for r in ranking.term_rows(word)]
