@@ -79,16 +79,22 @@ class Facet:
         return mask
 
     def ranked(
-        self, matched: np.ndarray, top: int | None = None, newest_first: bool = False
+        self,
+        matched: np.ndarray,
+        top: int | None = None,
+        newest_first: bool = False,
+        totals: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(columns, counts) of the values the matched posts carry, most frequent first
         (ties by key), or by key descending with `newest_first`; at most `top` of them.
+        `totals`: each value's count over `matched`, when the caller has counted them.
 
         Sorted in numpy: a tag facet has thousands of values, and building a dict of
         them per search cost more than the search's ranking.
         """
-        totals = self._by_value @ matched.astype(np.float32)
-        found = np.flatnonzero(totals[: len(self.keys)])
+        if totals is None:
+            totals = self.totals(matched)
+        found = np.flatnonzero(totals)
         counts = totals[found]
         if newest_first:
             order = np.argsort(-self._key_rank[found], kind="stable")
@@ -97,6 +103,15 @@ class Facet:
         if top is not None:
             order = order[:top]
         return found[order], counts[order].astype(np.int64)
+
+    def totals(self, matched: np.ndarray) -> np.ndarray:
+        """How many matched posts carry each value, in column order."""
+        return (self._by_value @ matched.astype(np.float32))[: len(self.keys)]
+
+    @property
+    def by_value(self) -> sp.csr_matrix:
+        """values x posts, one row per value (no placeholder row for an empty facet)."""
+        return self._by_value[: len(self.keys)]
 
     def count_of(self, key: str, matched: np.ndarray) -> int:
         """How many matched posts carry one value (0 for an unknown value)."""
@@ -128,7 +143,19 @@ class FacetTable:
             ),
             "years": Facet([[(d.strftime("%Y"),) * 2] if d else [] for d in dates], self.size),
         }
+        # Every facet's values stacked: a search without filters counts all four facets
+        # over the same matches, in one product instead of four.
+        self._stacked = sp.vstack([f.by_value for f in self.facets.values()], format="csr")
+        self._offsets = np.cumsum([0] + [len(f.keys) for f in self.facets.values()]).tolist()
         self.levels = _dominant_levels(summary["categories"])
+        # (name, key, level) of each facet's values by column, made once per build.
+        self._labels = {
+            name: [
+                (facet.names[key], key, self.levels.get(key) if name == "categories" else None)
+                for key in facet.keys
+            ]
+            for name, facet in self.facets.items()
+        }
         self.featured = np.array(summary["featured"], dtype=bool)
         self.trending = np.array(summary["trending"], dtype=bool)
         self.timestamps = np.array(
@@ -168,23 +195,32 @@ class FacetTable:
         MAX_FACET_VALUES of them, plus every chosen value (0 if nothing carries it).
         """
         out: dict[str, list[FacetValue]] = {}
-        for name, facet in self.facets.items():
-            scope = matched.copy()
+        shared = None if masks else self._stacked @ matched.astype(np.float32)
+        for number, (name, facet) in enumerate(self.facets.items()):
+            scope = matched.copy() if masks else matched
             for other, mask in masks.items():
                 if other != name:
                     scope &= mask
             years = name == "years"
-            columns, counts = facet.ranked(scope, None if years else MAX_FACET_VALUES, years)
-            keys, names = facet.keys, facet.names
-            levels = self.levels if name == "categories" else {}
+            totals = (
+                None
+                if shared is None
+                else shared[self._offsets[number] : self._offsets[number + 1]]
+            )
+            columns, counts = facet.ranked(
+                scope, None if years else MAX_FACET_VALUES, years, totals=totals
+            )
+            names, levels = facet.names, self.levels if name == "categories" else {}
+            labels = self._labels[name]
             values = [
-                FacetValue(names[key], key, count, levels.get(key))
-                for key, count in zip(
-                    [keys[col] for col in columns.tolist()], counts.tolist(), strict=True
+                FacetValue(label, key, count, level)
+                for (label, key, level), count in zip(
+                    map(labels.__getitem__, columns.tolist()), counts.tolist(), strict=True
                 )
             ]
-            shown = {value.value for value in values}
-            for key in dict.fromkeys(filters.chosen(name)):
+            chosen = filters.chosen(name)
+            shown = {value.value for value in values} if chosen else set()
+            for key in dict.fromkeys(chosen):
                 if key not in shown:
                     count = facet.count_of(key, scope)
                     values.append(FacetValue(names.get(key, key), key, count, levels.get(key)))
