@@ -69,10 +69,19 @@ def related_page(loaded: LoadedBuild, row: int, limit: int, now: dt.datetime) ->
     lists = loaded.related
     listed: list[int] = []
     pinned = int(lists.pinned[row])
-    for col, other in enumerate(lists.neighbours[row]):
+    # Each array's row read once, as Python numbers (indexing a mapped array per entry
+    # costs a microsecond or two a time).
+    entries = zip(
+        lists.neighbours[row].tolist(),
+        lists.score[row].tolist(),
+        lists.text[row].tolist(),
+        lists.taxonomy[row].tolist(),
+        lists.time[row].tolist(),
+        strict=True,
+    )
+    for col, (other, score, text, taxonomy, time) in enumerate(entries):
         if len(listed) >= limit or other < 0:
             break
-        other = int(other)
         if not loaded.is_visible(other, now):
             continue
         listed.append(other)
@@ -80,10 +89,10 @@ def related_page(loaded: LoadedBuild, row: int, limit: int, now: dt.datetime) ->
             explain_related(
                 source,
                 loaded.posts[other],
-                score=float(lists.score[row, col]),
-                text=float(lists.text[row, col]),
-                taxonomy=float(lists.taxonomy[row, col]),
-                time=float(lists.time[row, col]),
+                score=score,
+                text=text,
+                taxonomy=taxonomy,
+                time=time,
                 pinned=col < pinned,
             )
         )
