@@ -28,6 +28,10 @@ _LEAD_CHARS = 200
 _FRAGMENT_CHARS = 180
 _CONTEXT_CHARS = 60
 _SCAN_CHARS = 200_000
+# Snippets come from the first 20,000 characters (about 3,000 words) when those hold a
+# match: scanning is most of a snippet's cost, and a long post's later windows are
+# rarely better. A post matching only further on is scanned whole.
+SNIPPET_SCAN_CHARS = 20_000
 # Snippets are chosen among the first matches: a common word can match a thousand
 # times in a long post, and the window search is quadratic in the matches.
 _SNIPPET_MATCHES = 120
@@ -152,13 +156,27 @@ class Highlighter:
     ) -> str:
         """Marked fragments of the first text with a match (body, then excerpt), else a lead.
 
-        Up to `fragments` fragments are taken, densest first, and shown in text order.
+        Up to `fragments` fragments are taken, densest first, and shown in text order;
+        from the head of a long text when it holds a match (SNIPPET_SCAN_CHARS).
         """
         for text in texts:
-            found = self.matches(text, terms, forms, _SNIPPET_MATCHES) if terms and text else []
+            found = self._snippet_matches(text, terms, forms) if terms and text else []
             if found:
                 return self._fragments(text, found, fragments)
         return lead(next((t for t in texts if t.strip()), ""))
+
+    def _snippet_matches(
+        self, text: str, terms: set[str], forms: frozenset[str] | None
+    ) -> list[_Match]:
+        """Matches in the head of the text (up to the last space before
+        SNIPPET_SCAN_CHARS), or in all of it when the head has none."""
+        if len(text) > SNIPPET_SCAN_CHARS:
+            cut = text.rfind(" ", 0, SNIPPET_SCAN_CHARS)
+            head = text[: cut if cut > 0 else SNIPPET_SCAN_CHARS]
+            found = self.matches(head, terms, forms, _SNIPPET_MATCHES)
+            if found:
+                return found
+        return self.matches(text, terms, forms, _SNIPPET_MATCHES)
 
     def _fragments(self, text: str, found: list[_Match], fragments: int) -> str:
         windows = sorted(_best_windows(found, fragments), key=lambda w: w[0].start)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from index.analysis import TOKEN, english_term
 from index.schema import english_analyzer
-from search.snippets import Highlighter
+from search.snippets import SNIPPET_SCAN_CHARS, Highlighter
 
 _HIGHLIGHTER = Highlighter(english_analyzer())
 _WORD_CHAR = re.compile(r"[^\W_]")
@@ -103,3 +103,17 @@ def test_snippet_marks_every_match_inside_escaped_fragments() -> None:
     snippet = _HIGHLIGHTER.snippet((text,), {"identifi", "data"}, forms=forms)
     assert "<mark>identified</mark>" in snippet and "<mark>data</mark>" in snippet
     assert "<b>" not in snippet
+
+
+def test_a_long_texts_snippet_comes_from_its_head_unless_only_the_rest_matches() -> None:
+    filler = "plain words without the query " * (SNIPPET_SCAN_CHARS // 20)
+    forms = frozenset({"kettle", "kettles"})
+    dense_later = "one kettle here. " + filler + "kettle kettles kettle kettles. "
+    snippet = _HIGHLIGHTER.snippet((dense_later,), {"kettl"}, forms=forms)
+    assert snippet.count("<mark>") == 1 and "one <mark>kettle</mark>" in snippet
+    only_later = filler + "a copper kettle at the very end"
+    snippet = _HIGHLIGHTER.snippet((only_later,), {"kettl"}, forms=forms)
+    assert "copper <mark>kettle</mark>" in snippet
+    # The head is cut at a space, so no word is cut into a shorter match.
+    cut_inside = "x" * (SNIPPET_SCAN_CHARS - 7) + " kettles and more"  # "kettle" fits
+    assert "<mark>kettles</mark>" in _HIGHLIGHTER.snippet((cut_inside,), {"kettl"}, forms=forms)
