@@ -100,8 +100,7 @@ class Highlighter:
                 term = self._normalize(m.group())
                 if term in terms:
                     found.append(_Match(m.start(), m.end(), term))
-            found.sort(key=lambda match: match.start)
-            found = found[:limit]
+            found = _without_overlaps(sorted(found))[:limit]
         return found
 
     def _words_from(
@@ -233,11 +232,20 @@ def _best_windows(found: list[_Match], fragments: int) -> list[list[_Match]]:
     """Greedily pick non-overlapping windows with the most distinct terms, then most matches."""
     candidates = []
     starts = [m.start for m in found]  # in order: later matches cannot fit a window
+    one_term = len({m.term for m in found}) == 1
     for i, first in enumerate(found):
-        beyond = bisect.bisect_right(starts, first.start + _FRAGMENT_CHARS, i)
-        window = [m for m in found[i:beyond] if m.end - first.start <= _FRAGMENT_CHARS]
-        candidates.append((len({m.term for m in window}), len(window), -first.start, window))
-    candidates.sort(reverse=True, key=lambda c: c[:3])
+        limit = first.start + _FRAGMENT_CHARS
+        beyond = bisect.bisect_right(starts, limit, i)
+        window = found[i:beyond]
+        # Matches never overlap, so their ends are in order too: only the last few can
+        # run past the window's end.
+        if window[-1].end > limit:
+            window = [m for m in window if m.end <= limit]
+            if not window:
+                continue
+        distinct = 1 if one_term else len({m.term for m in window})
+        candidates.append((distinct, len(window), -first.start, window))
+    candidates.sort(reverse=True, key=_window_rank)
     chosen: list[list[_Match]] = []
     for *_, window in candidates:
         start, end = window[0].start - _CONTEXT_CHARS, window[-1].end + _CONTEXT_CHARS
@@ -248,6 +256,10 @@ def _best_windows(found: list[_Match], fragments: int) -> list[list[_Match]]:
         if len(chosen) == fragments:
             break
     return chosen
+
+
+def _window_rank(candidate: tuple) -> tuple[int, int, int]:
+    return candidate[:3]
 
 
 def _span(text: str, window: list[_Match]) -> tuple[int, int]:
