@@ -45,6 +45,10 @@ class FastJSONProvider(DefaultJSONProvider):
     def encode(self, obj: Any) -> bytes:
         """`dumps(obj)` plus a newline, as UTF-8: the body `response` would send."""
         try:
-            return orjson.dumps(obj, default=self.default, option=_STR_KEYS_OPTIONS)
+            encoded = orjson.dumps(obj, default=self.default, option=_STR_KEYS_OPTIONS)
+            # Kept answers are copied to a block of their own size: orjson's buffer,
+            # grown while encoding, kept its spare room in the heap (a worker held
+            # ~45 MB more after 3,000 searches with a 32 MB response cache).
+            return bytes(memoryview(encoded))
         except orjson.JSONEncodeError:
             return (self.dumps(obj) + "\n").encode()

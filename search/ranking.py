@@ -80,7 +80,8 @@ class Ranking:
         of `prefix` per post (so a post is not rewarded for holding ten completions).
 
         With `rows`, the scores of those posts only, in that order, the same values as
-        `score(...)[rows]` without adding up every posting (suggest ranks five titles).
+        `score(...)[rows]` without adding up every posting (suggest ranks only the posts
+        whose titles match).
         """
         scores = np.zeros(self.posts if rows is None else len(rows), dtype=np.float32)
         term_rows = dict.fromkeys(r for w in words for r in self.term_rows(w))
