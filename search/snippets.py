@@ -179,6 +179,8 @@ class Highlighter:
 
     def _fragments(self, text: str, found: list[_Match], fragments: int) -> str:
         windows = sorted(_best_windows(found, fragments), key=lambda w: w[0].start)
+        if not windows:  # every match is longer than a fragment (a giant token)
+            return lead(text)
         spans = [_span(text, window) for window in windows]
         body = _SEPARATOR.join(
             _mark(text, start, end, window)

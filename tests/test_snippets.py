@@ -117,3 +117,10 @@ def test_a_long_texts_snippet_comes_from_its_head_unless_only_the_rest_matches()
     # The head is cut at a space, so no word is cut into a shorter match.
     cut_inside = "x" * (SNIPPET_SCAN_CHARS - 7) + " kettles and more"  # "kettle" fits
     assert "<mark>kettles</mark>" in _HIGHLIGHTER.snippet((cut_inside,), {"kettl"}, forms=forms)
+
+
+def test_a_match_longer_than_a_fragment_gives_the_lead_not_an_error() -> None:
+    giant = "a" * 250
+    text = f"Some intro words. {giant} and the rest."
+    snippet = _HIGHLIGHTER.snippet((text,), {giant}, forms=frozenset({giant}))
+    assert snippet.startswith("Some intro words.")
