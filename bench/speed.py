@@ -511,7 +511,7 @@ def measure_http(
             # rounds. Each round sends its own share of the URLs (the unique queries
             # stay unique across rounds).
             measured: dict[str, list[dict]] = {name: [] for name in endpoints}
-            paired: dict[str, list[float]] = {name: [] for name in endpoints}
+            paired: dict[str, list[float]] = {name: [] for name in endpoints if name != "healthz"}
             for round_number in range(HTTP_ROUNDS):
                 for name, paths in endpoints.items():
                     if name == "healthz":
@@ -524,8 +524,9 @@ def measure_http(
                     measured[name].append(row)
                     paired[name].append(row["rps"] / ceiling["rps"])
             rows: dict = {name: _median_row(runs) for name, runs in measured.items()}
+            rows["healthz"]["vs_healthz"] = 1.0
             for name, ratios in paired.items():
-                rows[name]["vs_healthz"] = statistics.median(ratios) if ratios else 1.0
+                rows[name]["vs_healthz"] = statistics.median(ratios)
             rows["worker_rss_mb"] = worker_rss_mb(server)
         finally:
             server.terminate()

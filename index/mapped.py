@@ -109,6 +109,10 @@ class StoredRows:
         start, end = int(self.indptr[row]), int(self.indptr[row + 1])
         return self._read(self._indices, start, end), self._read(self._data, start, end)
 
+    def length(self, row: int) -> int:
+        """How many entries a row holds, from the row pointers (nothing read)."""
+        return int(self.indptr[row + 1] - self.indptr[row])
+
     def columns(self, row: int) -> np.ndarray:
         """The column numbers of one row, without its values (half the reading)."""
         return self._read(self._indices, int(self.indptr[row]), int(self.indptr[row + 1]))

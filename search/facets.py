@@ -79,21 +79,15 @@ class Facet:
         return mask
 
     def ranked(
-        self,
-        matched: np.ndarray,
-        top: int | None = None,
-        newest_first: bool = False,
-        totals: np.ndarray | None = None,
+        self, totals: np.ndarray, top: int | None = None, newest_first: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(columns, counts) of the values the matched posts carry, most frequent first
-        (ties by key), or by key descending with `newest_first`; at most `top` of them.
-        `totals`: each value's count over `matched`, when the caller has counted them.
+        """(columns, counts) of the values with a count in `totals` (see `totals`), most
+        frequent first (ties by key), or by key descending with `newest_first`; at most
+        `top` of them.
 
         Sorted in numpy: a tag facet has thousands of values, and building a dict of
         them per search cost more than the search's ranking.
         """
-        if totals is None:
-            totals = self.totals(matched)
         found = np.flatnonzero(totals)
         counts = totals[found]
         if newest_first:
@@ -202,14 +196,11 @@ class FacetTable:
                 if other != name:
                     scope &= mask
             years = name == "years"
-            totals = (
-                None
-                if shared is None
-                else shared[self._offsets[number] : self._offsets[number + 1]]
-            )
-            columns, counts = facet.ranked(
-                scope, None if years else MAX_FACET_VALUES, years, totals=totals
-            )
+            if shared is None:
+                totals = facet.totals(scope)
+            else:
+                totals = shared[self._offsets[number] : self._offsets[number + 1]]
+            columns, counts = facet.ranked(totals, None if years else MAX_FACET_VALUES, years)
             names, levels = facet.names, self.levels if name == "categories" else {}
             labels = self._labels[name]
             values = [

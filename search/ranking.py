@@ -34,7 +34,6 @@ class Ranking:
         self.weights = StoredRows(path, "weights", members)
         self.titles = StoredRows(path, "titles", members)
         self.posts = self.weights.shape[1]
-        self.indptr = self.weights.indptr
         self.column = {term: i for i, term in enumerate(vocabulary["terms"])}
         self.words: list[str] = vocabulary["words"]  # sorted
         self.word_df = read_member(path, members["word_df"])
@@ -129,7 +128,7 @@ class Ranking:
     def posts_with(self, word: str) -> int:
         """How many posts contain a word: `count_in` over every post, read from the row
         pointers alone (a completion of a first word needs no postings read)."""
-        return sum(int(self.indptr[row + 1] - self.indptr[row]) for row in self.term_rows(word))
+        return sum(self.weights.length(row) for row in self.term_rows(word))
 
     def rows_with_term(self, term: str) -> np.ndarray:
         """Boolean mask of the posts indexed under a term (a stem, or a `~` foreign word)."""

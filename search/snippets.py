@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from whoosh.analysis import Analyzer
@@ -247,7 +248,7 @@ def _best_windows(found: list[_Match], fragments: int) -> list[list[_Match]]:
                 continue
         distinct = 1 if one_term else len({m.term for m in window})
         candidates.append((distinct, len(window), -first.start, window))
-    candidates.sort(reverse=True, key=_window_rank)
+    candidates.sort(reverse=True, key=itemgetter(0, 1, 2))  # not the window itself
     chosen: list[list[_Match]] = []
     for *_, window in candidates:
         start, end = window[0].start - _CONTEXT_CHARS, window[-1].end + _CONTEXT_CHARS
@@ -258,10 +259,6 @@ def _best_windows(found: list[_Match], fragments: int) -> list[list[_Match]]:
         if len(chosen) == fragments:
             break
     return chosen
-
-
-def _window_rank(candidate: tuple) -> tuple[int, int, int]:
-    return candidate[:3]
 
 
 def _span(text: str, window: list[_Match]) -> tuple[int, int]:
