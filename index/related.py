@@ -585,7 +585,11 @@ class PairScorer:
         if threshold > 1.0 or len(rows) < 2:
             return np.zeros((len(rows), len(rows)), dtype=bool)
         if self._duplicates is not None:
-            return np.array([[b in self._duplicates[a] for b in rows] for a in rows], dtype=bool)
+            similar = np.zeros((len(rows), len(rows)), dtype=bool)
+            for i, row in enumerate(rows):
+                if twins := self._duplicates[row]:  # most posts have none
+                    similar[i] = [other in twins for other in rows]
+            return similar
         block = self.raw_text[rows]
         similar = (block @ block.T).toarray() >= threshold - 1e-6  # float32 cosines of
         np.fill_diagonal(similar, False)  # identical rows can land a hair under 1.0
@@ -609,6 +613,8 @@ def _choose(
     ranked = [int(c) for c in columns[order] if int(c) not in blocked]
     pool = pinned + ranked[: k + 8]  # room to replace near-duplicates
     similar = scorer.near_duplicates(pool)
+    if not similar.any():  # the usual case: the first k after the pins
+        return pool[: len(pinned) + k]
     kept = list(range(len(pinned)))  # positions in `pool` of what the list holds
     for position in range(len(pinned), len(pool)):
         if similar[position, kept].any():
