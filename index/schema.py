@@ -108,7 +108,13 @@ def own_excerpt(post: Post) -> str:
     """The excerpt, unless it merely repeats the start of the body (the seed's excerpts
     and every derived one do): indexing it twice would double-count those words."""
     lead = post.excerpt.rstrip("…").strip()
-    return "" if " ".join(post.body_text.split()).startswith(" ".join(lead.split())) else lead
+    wanted = " ".join(lead.split())
+    # The body's start is enough (its blanks collapsed, a prefix of the whole body's
+    # so collapsed); the whole body only when that start is mostly blanks.
+    start = " ".join(post.body_text[: 2 * len(wanted) + 64].split())
+    if len(start) < len(wanted):
+        start = " ".join(post.body_text.split())
+    return "" if start.startswith(wanted) else lead
 
 
 def post_to_document(post: Post) -> dict[str, Any]:

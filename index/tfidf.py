@@ -137,20 +137,22 @@ def count_terms(posts: Sequence[Post], stop_words: frozenset[str] | None = None)
     """Count every term of every post (see post_terms), over a sorted vocabulary,
     leaving out `stop_words` (scikit-learn's English list unless given)."""
     stop_words = english_stop_words() if stop_words is None else stop_words
-    column: dict[str, int] = {}
-    indptr, indices, data = [0], [], []
+    indptr, keys, data = [0], [], []
     for post in posts:
-        for term, count in post_terms(post, stop_words).items():
-            indices.append(column.setdefault(term, len(column)))
-            data.append(count)
-        indptr.append(len(indices))
+        counted = post_terms(post, stop_words)
+        keys.extend(counted)
+        data.extend(counted.values())
+        indptr.append(len(keys))
+    # Numbered once all are counted, in C (see count_words).
+    column = {term: i for i, term in enumerate(dict.fromkeys(keys))}
+    indices = np.fromiter(map(column.__getitem__, keys), np.int64, count=len(keys))
     vocabulary = sorted(column)
     position = np.empty(len(column), dtype=np.int32)
     position[[column[term] for term in vocabulary]] = np.arange(len(column), dtype=np.int32)
     counts = sp.csr_matrix(
         (
             np.array(data, dtype=np.int32),
-            position[np.array(indices, dtype=np.int64)],
+            position[indices],
             np.array(indptr, dtype=np.int64),
         ),
         shape=(len(posts), len(column)),

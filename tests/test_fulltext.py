@@ -33,3 +33,24 @@ def test_parallel_segments_index_every_post_and_survive_an_update(
         build(posts, tmp_path / "index")
         assert searcher.search(SearchRequest(q='"and token17"')).total == 0
         assert searcher.search(SearchRequest(q='"rewritten without"')).hits[0].slug == "p17"
+
+
+@pytest.mark.parametrize(
+    ("excerpt", "body", "own"),
+    [
+        ("The first words of it", "The  first\nwords of it, and more.", False),
+        ("The first words of it…", "The first words of it and more.", False),
+        ("A summary of its own", "The first words of it and more.", True),
+        ("The first words of it", " \n" * 500 + "The first words of it.", False),  # blank head
+        ("The first words of it", "The first words", True),  # a body shorter than it
+        ("", "Anything at all.", False),
+    ],
+)
+def test_an_excerpt_repeating_the_body_start_is_not_indexed_again(
+    excerpt: str, body: str, own: bool
+) -> None:
+    from index.posts import Post
+    from index.schema import own_excerpt
+
+    post = Post("s", "T", "s.md", None, excerpt, body, "")
+    assert own_excerpt(post) == (excerpt.rstrip("…").strip() if own else "")
