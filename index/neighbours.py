@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .topn import top_matches
+
 GLOBAL_CANDIDATES = 128
 BAND_CANDIDATES = 128
 
@@ -61,19 +63,12 @@ class CandidateSearch:
         self.vectors_t = self.vectors.T.tocsr()
         self.days = days
         self.band_days = band_days
-        # Imported here: numba takes ~40 MB and API workers import this module, though
-        # only builds of large corpora search. Compiled (or loaded from numba's cache)
-        # here, before compute_related forks its processes: once, not once in each.
-        from .topn import top_matches
-
-        self._top_matches = top_matches
-        top_matches(self.vectors[:1], self.vectors_t, top_n=1)
 
     def matches(self, rows: Sequence[int], wanted: int) -> list[BlendedMatches]:
         """Each row's candidates: at least `wanted` from the whole corpus (when that many
         share anything with it), plus the best of its band of dates."""
         rows = np.asarray(rows, dtype=np.int64)
-        found = self._top_matches(
+        found = top_matches(
             self.vectors[rows],
             self.vectors_t,
             top_n=max(GLOBAL_CANDIDATES, wanted) + 1,  # + 1: the post finds itself

@@ -11,8 +11,10 @@ this machine: about 1.3 ms a row against 3.5 ms for sparse_dot_topn's global pro
 alone, and the band, a second product per group of rows before, costs one comparison
 per post.
 
-The loops are compiled by numba on first use (cached beside this module afterwards);
-only builds import it, never the API workers.
+The loops are compiled by numba (topn_compiled.py; cached beside it after the first
+build). Loading numba takes about a second, so a search of fewer than `COMPILED_FROM`
+rows (an incremental build's few lists) takes each row's products from scipy instead:
+the same float32 sums in the same order, so both ways find the same posts.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
+
+COMPILED_FROM = 256
 
 
 class TopMatches(NamedTuple):
@@ -57,7 +60,7 @@ def top_matches(
     if days is None or query_days is None:
         days = np.full(corpus, np.nan)
         query_days = np.full(rows, np.nan)
-    columns, values, band_columns, band_values = _top_matches(
+    arrays = (
         queries.indptr.astype(np.int64, copy=False),
         queries.indices.astype(np.int32, copy=False),
         queries.data.astype(np.float32, copy=False),
@@ -71,109 +74,53 @@ def top_matches(
         top_n,
         band_n,
     )
-    return TopMatches(columns, values, band_columns, band_values)
+    if rows >= COMPILED_FROM:
+        return TopMatches(*compiled_search()(*arrays))
+    return _by_products(queries, postings, *arrays[6:])
 
 
-@njit(cache=True, nogil=True)
-def _top_matches(
-    q_indptr, q_indices, q_data, p_indptr, p_indices, p_data, days, query_days, band_days,
-    corpus, top_n, band_n,
-):  # fmt: skip
-    rows = q_indptr.shape[0] - 1
-    columns = np.full((rows, top_n), -1, np.int32)
-    values = np.zeros((rows, top_n), np.float32)
-    band_columns = np.full((rows, band_n), -1, np.int32)
-    band_values = np.zeros((rows, band_n), np.float32)
-    scores = np.zeros(corpus, np.float32)
-    heap_values = np.empty(top_n, np.float32)
-    heap_columns = np.empty(top_n, np.int32)
-    band_heap_values = np.empty(band_n, np.float32)
-    band_heap_columns = np.empty(band_n, np.int32)
-    for row in range(rows):
-        scores[:] = 0.0
-        for k in range(q_indptr[row], q_indptr[row + 1]):
-            term = q_indices[k]
-            weight = q_data[k]
-            for j in range(p_indptr[term], p_indptr[term + 1]):
-                scores[p_indices[j]] += weight * p_data[j]
-        day = query_days[row]
-        banded = band_n > 0 and not np.isnan(day)
-        size = 0
-        band_size = 0
-        for column in range(corpus):
-            value = scores[column]
-            if value <= 0.0:
-                continue
-            if size < top_n:
-                _push(heap_values, heap_columns, size, value, column)
-                size += 1
-            elif top_n and value > heap_values[0]:
-                _replace_least(heap_values, heap_columns, size, value, column)
-            if banded and abs(days[column] - day) <= band_days:  # False for a NaN day
-                if band_size < band_n:
-                    _push(band_heap_values, band_heap_columns, band_size, value, column)
-                    band_size += 1
-                elif value > band_heap_values[0]:
-                    _replace_least(band_heap_values, band_heap_columns, band_size, value, column)
-        _drain(heap_values, heap_columns, size, values[row], columns[row])
-        _drain(band_heap_values, band_heap_columns, band_size, band_values[row], band_columns[row])
-    return columns, values, band_columns, band_values
+def compiled_search():
+    """The compiled search, loaded (or compiled, the first time) on first use: a
+    process about to fork its workers calls this first, so they inherit it."""
+    from .topn_compiled import _top_matches
+
+    return _top_matches
 
 
-@njit(cache=True, nogil=True)
-def _less(values, columns, a, b):
-    """Heap order: the smaller value first; of equal values, the higher column (so the
-    lower column is kept on a tie)."""
-    return values[a] < values[b] or (values[a] == values[b] and columns[a] > columns[b])
+def _by_products(
+    queries: sp.csr_matrix,
+    postings: sp.csr_matrix,
+    days: np.ndarray,
+    query_days: np.ndarray,
+    band_days: float,
+    corpus: int,
+    top_n: int,
+    band_n: int,
+) -> TopMatches:
+    """top_matches for a few rows: scipy's products, then a partial sort."""
+    rows = queries.shape[0]
+    found = TopMatches(
+        np.full((rows, top_n), -1, np.int32),
+        np.zeros((rows, top_n), np.float32),
+        np.full((rows, band_n), -1, np.int32),
+        np.zeros((rows, band_n), np.float32),
+    )
+    products = (sp.csr_matrix(queries, dtype=np.float32) @ postings.astype(np.float32)).toarray()
+    for row, scores in enumerate(products):
+        best = _best(scores, np.flatnonzero(scores > 0), top_n)
+        found.columns[row, : best.size] = best
+        found.values[row, : best.size] = scores[best]
+        if band_n and not np.isnan(query_days[row]):
+            near = np.flatnonzero((scores > 0) & (np.abs(days - query_days[row]) <= band_days))
+            best = _best(scores, near, band_n)
+            found.band_columns[row, : best.size] = best
+            found.band_values[row, : best.size] = scores[best]
+    return found
 
 
-@njit(cache=True, nogil=True)
-def _swap(values, columns, a, b):
-    values[a], values[b] = values[b], values[a]
-    columns[a], columns[b] = columns[b], columns[a]
-
-
-@njit(cache=True, nogil=True)
-def _push(values, columns, size, value, column):
-    values[size] = value
-    columns[size] = column
-    child = size
-    while child > 0:
-        parent = (child - 1) >> 1
-        if not _less(values, columns, child, parent):
-            break
-        _swap(values, columns, child, parent)
-        child = parent
-
-
-@njit(cache=True, nogil=True)
-def _sift_down(values, columns, size):
-    parent = 0
-    while True:
-        least = parent
-        for child in (2 * parent + 1, 2 * parent + 2):
-            if child < size and _less(values, columns, child, least):
-                least = child
-        if least == parent:
-            return
-        _swap(values, columns, parent, least)
-        parent = least
-
-
-@njit(cache=True, nogil=True)
-def _replace_least(values, columns, size, value, column):
-    values[0] = value
-    columns[0] = column
-    _sift_down(values, columns, size)
-
-
-@njit(cache=True, nogil=True)
-def _drain(values, columns, size, out_values, out_columns):
-    """Empty the heap into the outputs, best first."""
-    for position in range(size - 1, -1, -1):
-        out_values[position] = values[0]
-        out_columns[position] = columns[0]
-        size -= 1
-        if size:
-            _swap(values, columns, 0, size)
-            _sift_down(values, columns, size)
+def _best(scores: np.ndarray, columns: np.ndarray, n: int) -> np.ndarray:
+    """The n best of `columns` by score, best first; ties to the lower column."""
+    if columns.size > n:
+        cut = np.partition(scores[columns], columns.size - n)[columns.size - n]
+        columns = columns[scores[columns] >= cut]
+    return columns[np.lexsort((columns, -scores[columns]))][:n]
