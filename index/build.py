@@ -40,7 +40,7 @@ from .lexical import (
     weigh,
 )
 from .manifest import verify_build, write_manifest
-from .memory import release_free_memory
+from .memory import rare_collections, release_free_memory
 from .pages import PostStores
 from .pins import resolve_pins
 from .posts import Post, parse_post, post_file_entries
@@ -180,7 +180,7 @@ def build(
     progress = progress or _Silent()
     now = now or _utcnow()
     started = time.monotonic()
-    with writer_lock(index_dir, options.wait_seconds) as lock:
+    with writer_lock(index_dir, options.wait_seconds) as lock, rare_collections():
         abandoned = remove_abandoned(index_dir)
         if not posts_dir.is_dir():
             raise NothingToBuild(f"posts folder {posts_dir} does not exist")

@@ -448,3 +448,27 @@ def test_workers_read_a_summary_equal_to_the_catalog(tmp_path: Path) -> None:
     assert load_summary(result.build_dir) == summary
     with Searcher(tmp_path / "index") as searcher:
         assert searcher.search(SearchRequest(q="")).to_dict()["facets"] == served["facets"]
+
+
+def test_a_build_collects_garbage_rarely_and_restores_the_thresholds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from index.memory import BUILD_GC_THRESHOLD
+
+    build_module = importlib.import_module("index.build")  # `index.build` is the function
+    seen: list[tuple[int, ...]] = []
+    real_parse = build_module.parse_files
+
+    def parse_files(*args, **kwargs):  # the real step, noting the thresholds it runs under
+        seen.append(gc.get_threshold())
+        return real_parse(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "parse_files", parse_files)
+    posts = tmp_path / "posts"
+    write_post(posts, "one.md", {"title": "One"}, "A post about kettles.")
+    before = gc.get_threshold()
+    build(posts, tmp_path / "index")
+    assert seen and seen[0][0] == max(before[0], BUILD_GC_THRESHOLD)
+    assert gc.get_threshold() == before
