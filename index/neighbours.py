@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .topn import top_matches
+from .topn import compiled_search, top_matches
 
 GLOBAL_CANDIDATES = 128
 BAND_CANDIDATES = 128
@@ -63,6 +63,13 @@ class CandidateSearch:
         self.vectors_t = self.vectors.T.tocsr()
         self.days = days
         self.band_days = band_days
+        self.compiled = False
+
+    def compile(self) -> None:
+        """Search with the compiled loops from now on (see topn.py): worth loading them
+        for COMPILED_FROM rows and more. Call it before forking, so it is done once."""
+        compiled_search()
+        self.compiled = True
 
     def matches(self, rows: Sequence[int], wanted: int) -> list[BlendedMatches]:
         """Each row's candidates: at least `wanted` from the whole corpus (when that many
@@ -76,6 +83,7 @@ class CandidateSearch:
             query_days=self.days[rows],
             band_days=self.band_days,
             band_n=BAND_CANDIDATES + 1,
+            compiled=self.compiled,
         )
         columns = np.hstack([found.columns, found.band_columns])
         blends = np.hstack([found.values, found.band_values])

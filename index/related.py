@@ -43,7 +43,7 @@ from .mapped import mapped_arrays
 from .neighbours import CandidateSearch
 from .pins import PinTable
 from .tfidf import normalise_rows, strongest_terms
-from .topn import COMPILED_FROM, compiled_search
+from .topn import COMPILED_FROM
 
 RELATED_FILE = "related.npz"
 
@@ -333,8 +333,8 @@ def compute_related(
     if len(rows) > PAIRWISE_FROM:
         scorer.find_all_duplicates()  # many lists: one pass over all pairs is cheaper
     scorer.search_candidates_when_large()
-    if scorer.searches_candidates and len(rows) >= COMPILED_FROM:
-        compiled_search()  # loaded here, before the lists' processes fork: once
+    if len(rows) >= COMPILED_FROM:
+        scorer.compile_search()  # before the lists' processes fork: loaded once
     k = min(settings.neighbours, max(0, len(records) - 1))
     # Each block holds four dense float arrays of block x N: keep them near 40 MB each.
     block_rows = max(16, min(settings.block_rows, _BLOCK_CELLS // max(1, len(records))))
@@ -462,9 +462,10 @@ class PairScorer:
             self.settings.closeness_days,
         )
 
-    @property
-    def searches_candidates(self) -> bool:
-        return self._search is not None
+    def compile_search(self) -> None:
+        """Search candidates (if this corpus does) with the compiled loops (topn.py)."""
+        if self._search is not None:
+            self._search.compile()
 
     def scores(self, rows: Sequence[int]) -> ScoreParts:
         """The score parts of `rows` against every post, as dense arrays."""

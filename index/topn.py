@@ -13,8 +13,8 @@ per post.
 
 The loops are compiled by numba (topn_compiled.py; cached beside it after the first
 build). Loading numba takes about a second, so a search of fewer than `COMPILED_FROM`
-rows (an incremental build's few lists) takes each row's products from scipy instead:
-the same float32 sums in the same order, so both ways find the same posts.
+rows in all (an incremental build's few lists) takes each row's products from scipy
+instead: the same float32 sums in the same order, so both ways find the same posts.
 """
 
 from __future__ import annotations
@@ -45,13 +45,15 @@ def top_matches(
     query_days: np.ndarray | None = None,
     band_days: float = 0.0,
     band_n: int = 0,
+    compiled: bool = False,
 ) -> TopMatches:
     """The best positive products of each row of `queries` (rows x terms) with the
     columns of `postings` (terms x corpus, i.e. the corpus transposed).
 
     With `days` (per corpus column) and `query_days` (per query row), also each row's
     best `band_n` among columns whose day is within `band_days` of the row's (NaN days
-    are in no band). Ties keep the lower column.
+    are in no band). Ties keep the lower column. `compiled` chooses the compiled loops
+    (see `compiled_search`) over scipy's products; both give the same result.
     """
     corpus = postings.shape[1]
     top_n = max(0, min(top_n, corpus))
@@ -74,7 +76,7 @@ def top_matches(
         top_n,
         band_n,
     )
-    if rows >= COMPILED_FROM:
+    if compiled:
         return TopMatches(*compiled_search()(*arrays))
     return _by_products(queries, postings, *arrays[6:])
 

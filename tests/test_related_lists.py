@@ -440,3 +440,27 @@ def test_band_of_dates_finds_candidates_the_global_pool_misses(
 
     assert agreement(banded) > agreement(alone)
     assert agreement(banded) >= 0.95
+
+
+def test_many_lists_search_with_compiled_loops_and_find_what_products_find(
+    random_corpus: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build of many lists (COMPILED_FROM rows in all, however they are blocked)
+    searches with the compiled loops; fewer lists take scipy's products. Both give the
+    same lists."""
+    import index.related as related
+
+    records, matrix = random_corpus
+    monkeypatch.setattr(related, "APPROXIMATE_FROM", 0)
+    monkeypatch.setattr(related, "PAIRWISE_FROM", 0)
+    scorers = {}
+    lists = {}
+    for name, threshold in (("compiled", 100), ("products", 10**9)):
+        monkeypatch.setattr(related, "COMPILED_FROM", threshold)
+        scorers[name] = related.PairScorer(records, matrix, RelatedSettings(block_rows=16))
+        lists[name] = related.compute_related(
+            records, matrix, RelatedSettings(block_rows=16), scorer=scorers[name]
+        )
+    assert scorers["compiled"]._search.compiled and not scorers["products"]._search.compiled
+    for name in ("neighbours", "score", "text", "taxonomy", "time"):
+        assert (getattr(lists["compiled"], name) == getattr(lists["products"], name)).all()

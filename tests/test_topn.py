@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import index.topn as topn
 from index.topn import top_matches
 
 
-@pytest.fixture(params=["compiled", "products"])
-def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test over both ways of searching: compiled loops, scipy's products."""
-    monkeypatch.setattr(topn, "COMPILED_FROM", 0 if request.param == "compiled" else 10**9)
+@pytest.fixture(params=[True, False], ids=["compiled", "products"])
+def compiled(request: pytest.FixtureRequest) -> bool:
+    """Each test runs over both ways of searching: compiled loops, scipy's products."""
     return request.param
 
 
@@ -24,13 +22,15 @@ def _expected(scores: np.ndarray, allowed: np.ndarray, n: int) -> list[int]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_best_products_and_band_equal_sorting_every_product(seed: int, path: str) -> None:
+def test_best_products_and_band_equal_sorting_every_product(seed: int, compiled: bool) -> None:
     rng = np.random.default_rng(seed)
     corpus = sp.random(400, 300, density=0.03, random_state=rng, dtype=np.float32).tocsr()
     days = rng.uniform(0, 2000, 400)
     days[::9] = np.nan  # undated posts are in no band
     rows = rng.choice(400, size=60, replace=False)
-    found = top_matches(corpus[rows], corpus.T.tocsr(), 12, days, days[rows], 150.0, 7)
+    found = top_matches(
+        corpus[rows], corpus.T.tocsr(), 12, days, days[rows], 150.0, 7, compiled=compiled
+    )
     products = (corpus[rows] @ corpus.T).toarray()
     everywhere = np.ones(400, dtype=bool)
     for i, row in enumerate(rows):
@@ -43,25 +43,27 @@ def test_best_products_and_band_equal_sorting_every_product(seed: int, path: str
         assert found.band_columns[i].tolist() == band + [-1] * (7 - len(band))
 
 
-def test_ties_keep_the_lower_column_and_sizes_are_capped_by_the_corpus(path: str) -> None:
+def test_ties_keep_the_lower_column_and_sizes_are_capped_by_the_corpus(compiled: bool) -> None:
     corpus = sp.csr_matrix(np.array([[1, 0], [1, 0], [1, 0], [0, 1], [1, 0]], np.float32))
-    found = top_matches(corpus[[0]], corpus.T.tocsr(), 2)
+    found = top_matches(corpus[[0]], corpus.T.tocsr(), 2, compiled=compiled)
     assert found.columns.tolist() == [[0, 1]]  # four equal products: the lowest two
-    every = top_matches(corpus[[0, 3]], corpus.T.tocsr(), 50)
+    every = top_matches(corpus[[0, 3]], corpus.T.tocsr(), 50, compiled=compiled)
     assert every.columns.shape == (2, 5)  # more than the corpus: the corpus
     assert every.columns.tolist() == [[0, 1, 2, 4, -1], [3, -1, -1, -1, -1]]
     assert every.band_columns.shape == (2, 0)  # no days: no band
 
 
-def test_an_empty_row_finds_nothing(path: str) -> None:
+def test_an_empty_row_finds_nothing(compiled: bool) -> None:
     corpus = sp.csr_matrix(np.array([[0, 0], [1, 0]], np.float32))
-    found = top_matches(corpus[[0]], corpus.T.tocsr(), 3, np.zeros(2), np.zeros(1), 10.0, 2)
+    found = top_matches(
+        corpus[[0]], corpus.T.tocsr(), 3, np.zeros(2), np.zeros(1), 10.0, 2, compiled=compiled
+    )
     assert found.columns.tolist() == [[-1, -1]]
     assert found.band_columns.tolist() == [[-1, -1]]
     assert not found.values.any() and not found.band_values.any()
 
 
-def test_compiled_loops_and_products_give_the_same_sums(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compiled_loops_and_products_give_the_same_sums() -> None:
     """Both ways add a row's float32 products in the same order: an incremental build
     (few rows, scipy) finds exactly what a full build (compiled) would."""
     rng = np.random.default_rng(5)
@@ -69,9 +71,7 @@ def test_compiled_loops_and_products_give_the_same_sums(monkeypatch: pytest.Monk
     days = rng.uniform(0, 3000, 2000)
     rows = corpus[rng.choice(2000, size=300, replace=False)]
     arguments = (rows, corpus.T.tocsr(), 40, days, days[:300], 200.0, 20)
-    monkeypatch.setattr(topn, "COMPILED_FROM", 0)
-    compiled = top_matches(*arguments)
-    monkeypatch.setattr(topn, "COMPILED_FROM", 10**9)
-    products = top_matches(*arguments)
+    compiled = top_matches(*arguments, compiled=True)
+    products = top_matches(*arguments, compiled=False)
     for name in compiled._fields:
         assert np.array_equal(getattr(compiled, name), getattr(products, name)), name
