@@ -19,6 +19,7 @@ instead: the same float32 sums in the same order, so both ways find the same pos
 
 from __future__ import annotations
 
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -62,7 +63,23 @@ def top_matches(
     if days is None or query_days is None:
         days = np.full(corpus, np.nan)
         query_days = np.full(rows, np.nan)
-    arrays = (
+    arrays = _arrays(queries, postings, days, query_days, band_days, top_n, band_n)
+    if compiled:
+        return TopMatches(*compiled_search()(*arrays))
+    return _by_products(queries, postings, *arrays[6:])
+
+
+def _arrays(
+    queries: sp.csr_matrix,
+    postings: sp.csr_matrix,
+    days: np.ndarray,
+    query_days: np.ndarray,
+    band_days: float,
+    top_n: int,
+    band_n: int,
+) -> tuple:
+    """The compiled search's arguments, in the types it is compiled for (one signature)."""
+    return (
         queries.indptr.astype(np.int64, copy=False),
         queries.indices.astype(np.int32, copy=False),
         queries.data.astype(np.float32, copy=False),
@@ -72,20 +89,22 @@ def top_matches(
         np.asarray(days, dtype=np.float64),
         np.asarray(query_days, dtype=np.float64),
         float(band_days),
-        corpus,
+        postings.shape[1],
         top_n,
         band_n,
     )
-    if compiled:
-        return TopMatches(*compiled_search()(*arrays))
-    return _by_products(queries, postings, *arrays[6:])
 
 
-def compiled_search():
-    """The compiled search, loaded (or compiled, the first time) on first use: a
-    process about to fork its workers calls this first, so they inherit it."""
+@cache
+def compiled_search():  # noqa: ANN201 - a numba dispatcher
+    """The compiled search, loaded from numba's cache (or compiled, on a machine's first
+    build: a few seconds) by running it once on one entry. A process about to fork its
+    workers calls this first, so they inherit the machine code instead of each loading
+    or compiling it."""
     from .topn_compiled import _top_matches
 
+    one = sp.csr_matrix(np.ones((1, 1), dtype=np.float32))
+    _top_matches(*_arrays(one, one.T.tocsr(), np.full(1, np.nan), np.full(1, np.nan), 0.0, 1, 0))
     return _top_matches
 
 
