@@ -14,7 +14,8 @@ measures on this machine, in this order, one table at the end:
    frequency, common words, long questions, typos): our full call (top 10 with
    snippets and facets, answer cache off), and the peers' top-10 retrieval on the
    same posts and queries: bm25s, tantivy, SQLite FTS5 (OR of the words, bm25()),
-   plain Whoosh (OrGroup, top 10). Ratios are against bm25s and Whoosh;
+   plain Whoosh (OrGroup, top 10). Ratios are against bm25s and Whoosh. The systems
+   take turns over blocks of 50 queries, so the machine's slow spells fall on all alike;
 3. HTTP through gunicorn with 2 workers on loopback under `wrk` (Debian's; a bounded
    Python client when wrk is missing): requests/s and p99 of /api/search with
    realistic repetition (popular queries recur, Zipf) and with every query unique,
@@ -195,14 +196,33 @@ def measure_reindex(posts_dir: Path, index_dir: Path) -> dict:
 # --- in-process latency -----------------------------------------------------------------
 
 
+# Systems take turns over blocks of this many queries, so a slow spell of the shared
+# machine (seconds long) falls on every system alike instead of on whichever ran then.
+LATENCY_BLOCK = 50
+
+
 def timings(function: Callable[[str], object], queries: list[str]) -> list[float]:
-    for q in queries[:20]:
-        function(q)  # warm caches of the OS and the engine
+    """Milliseconds of each call (the caller warms the engine first)."""
     out = []
     for q in queries:
         started = time.perf_counter()
         function(q)
         out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def interleaved_timings(
+    searches: dict[str, Callable[[str], object]], queries: list[str]
+) -> dict[str, list[float]]:
+    """Each system's milliseconds per query, the systems taking turns block by block."""
+    for search in searches.values():
+        for q in queries[:20]:
+            search(q)  # warm caches of the OS and the engine
+    out: dict[str, list[float]] = {name: [] for name in searches}
+    for start in range(0, len(queries), LATENCY_BLOCK):
+        block = queries[start : start + LATENCY_BLOCK]
+        for name, search in searches.items():
+            out[name] += timings(search, block)
     return out
 
 
@@ -316,19 +336,22 @@ def measure_latency(posts, index_dir: Path, traffic: list[str], peers: list[str]
             "fts5": lambda: peer_fts5(posts, work),
             "whoosh": lambda: peer_whoosh(posts, work),
         }
+        searches: dict[str, Callable[[str], object]] = {}
+        built: dict[str, float] = {}
         for name, make in systems.items():
             if name != "postsearch" and name not in peers:
                 continue
-            print(f"  latency: {name} ...", file=sys.stderr, flush=True)
+            print(f"  latency: indexing for {name} ...", file=sys.stderr, flush=True)
             started = time.perf_counter()
-            search = make()
-            built = time.perf_counter() - started
-            values = timings(search, queries)
+            searches[name] = make()
+            built[name] = time.perf_counter() - started
+        print("  latency: all systems, taking turns ...", file=sys.stderr, flush=True)
+        for name, values in interleaved_timings(searches, queries).items():
             rows[name] = {
                 "p50": statistics.median(values),
                 "p95": percentile(values, 0.95),
                 "p99": percentile(values, 0.99),
-                "index_s": built,
+                "index_s": built[name],
             }
     return rows
 
