@@ -14,9 +14,10 @@ and nothing is done.
 Garbage collection: a build holds millions of long-lived objects (catalog records,
 vocabularies, posts), and with Python's default thresholds the cyclic collector walks
 all of them again every few hundred thousand allocations. During a build it runs a
-hundred times less often (`rare_collections`): 10-20% less time for an incremental
-build at 10k posts, measured. A build makes little cyclic garbage; its memory is
-freed by reference counting as usual.
+hundred times less often (`rare_collections`): in an incremental build at 10k posts
+the collector's own time went from about 0.25 s to 0.1 s (measured with gc.callbacks).
+A build makes little cyclic garbage; its memory is freed by reference counting as
+usual.
 """
 
 from __future__ import annotations

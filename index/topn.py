@@ -126,7 +126,9 @@ def _by_products(
         np.full((rows, band_n), -1, np.int32),
         np.zeros((rows, band_n), np.float32),
     )
-    products = (sp.csr_matrix(queries, dtype=np.float32) @ postings.astype(np.float32)).toarray()
+    products = (
+        queries.astype(np.float32, copy=False) @ postings.astype(np.float32, copy=False)
+    ).toarray()
     for row, scores in enumerate(products):
         best = _best(scores, np.flatnonzero(scores > 0), top_n)
         found.columns[row, : best.size] = best
@@ -141,6 +143,8 @@ def _by_products(
 
 def _best(scores: np.ndarray, columns: np.ndarray, n: int) -> np.ndarray:
     """The n best of `columns` by score, best first; ties to the lower column."""
+    if n <= 0:
+        return columns[:0]
     if columns.size > n:
         cut = np.partition(scores[columns], columns.size - n)[columns.size - n]
         columns = columns[scores[columns] >= cut]
