@@ -21,7 +21,6 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ from .analysis import ENGLISH, FOREIGN_PREFIX, english_term, term_of, words
 from .mapped import mapped_arrays
 from .posts import Post
 from .schema import own_excerpt
-from .stacking import stack_rows
+from .stacking import Counted, count_tables, stack_rows
 
 WORD_COUNTS_FILE = "words.npz"
 WORD_VOCAB_FILE = "words.json"
@@ -117,7 +116,7 @@ class WordCounts:
 
 def count_words(posts: Sequence[Post]) -> WordCounts:
     """Count the words of every post's title and text."""
-    parts: dict[str, tuple[list[int], list[str], list[int]]] = {f: ([0], [], []) for f in FIELDS}
+    parts: dict[str, Counted] = {f: ([0], [], []) for f in FIELDS}
     for post in posts:
         for name, text in zip(FIELDS, post_fields(post), strict=True):
             indptr, keys, data = parts[name]
@@ -125,25 +124,8 @@ def count_words(posts: Sequence[Post]) -> WordCounts:
             keys.extend(counted)
             data.extend(counted.values())
             indptr.append(len(keys))
-    # Words are numbered once all are counted, each step in C (`dict.fromkeys`, `map`):
-    # a Python step per (post, word) pair was a quarter of counting.
-    column = {
-        word: i for i, word in enumerate(dict.fromkeys(chain(*(parts[f][1] for f in FIELDS))))
-    }
-    shape = (len(posts), len(column))
-    matrices = [
-        sp.csr_matrix(
-            (
-                np.array(d, np.int32),
-                np.fromiter(map(column.__getitem__, k), np.int32, count=len(k)),
-                np.array(p, np.int64),
-            ),
-            shape=shape,
-        )
-        for p, k, d in (parts[f] for f in FIELDS)
-    ]
-    counts = WordCounts(*matrices, list(column), [p.lang for p in posts])
-    return _sorted_vocabulary(counts)
+    matrices, vocabulary = count_tables(len(posts), [parts[f] for f in FIELDS])
+    return WordCounts(*matrices, vocabulary, [p.lang for p in posts])
 
 
 def stack_word_counts(parts: Sequence[tuple[WordCounts, Sequence[int]]]) -> WordCounts:
@@ -312,20 +294,6 @@ def _word_to_term(counts: WordCounts) -> tuple[dict[str, np.ndarray], list[str]]
         for lang, kind in found.items()
     }
     return mapping, terms
-
-
-def _sorted_vocabulary(counts: WordCounts) -> WordCounts:
-    order = np.argsort(np.array(counts.vocabulary, dtype=object), kind="stable")
-    position = np.empty_like(order)
-    position[order] = np.arange(order.size)
-    matrices = []
-    for name in FIELDS:
-        matrix = getattr(counts, name).tocoo()
-        matrices.append(
-            sp.csr_matrix((matrix.data, (matrix.row, position[matrix.col])), shape=matrix.shape)
-        )
-    vocabulary = [counts.vocabulary[i] for i in order]
-    return WordCounts(*matrices, vocabulary, counts.langs, counts.stems)
 
 
 def _csr_arrays(name: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Rows of several count tables stacked into one table over one vocabulary.
+"""Count tables: made from counted rows, and rows of several stacked into one table.
 
 A full build counts words in chunks (one per parse task) and an incremental build
 joins the old table with the changed posts; both then need one matrix whose columns
@@ -17,6 +17,29 @@ import scipy.sparse as sp
 
 # (matrices over one vocabulary, that vocabulary (sorted), the rows to take, in order)
 Part = tuple[Sequence[sp.csr_matrix], Sequence[str], Sequence[int]]
+# One table's counted rows: (row pointers, each row's keys one after another, counts)
+Counted = tuple[list[int], list[str], list[int]]
+
+
+def count_tables(rows: int, tables: Sequence[Counted]) -> tuple[list[sp.csr_matrix], list[str]]:
+    """A matrix of counts per table, all over the sorted vocabulary of their keys, with
+    each row's columns in ascending order.
+
+    The keys are numbered all at once, in C (`set`, `sorted`, `map`): numbering them one
+    Python step per (post, word) pair was a quarter of counting.
+    """
+    vocabulary = sorted(set().union(*(keys for _, keys, _ in tables)))
+    column = dict(zip(vocabulary, range(len(vocabulary)), strict=True))
+    matrices = []
+    for indptr, keys, counts in tables:
+        columns = np.fromiter(map(column.__getitem__, keys), np.int32, count=len(keys))
+        matrix = sp.csr_matrix(
+            (np.array(counts, np.int32), columns, np.array(indptr, np.int64)),
+            shape=(rows, len(vocabulary)),
+        )
+        matrix.sort_indices()
+        matrices.append(matrix)
+    return matrices, vocabulary
 
 
 def stack_rows(parts: Sequence[Part], tables: int) -> tuple[list[sp.csr_matrix], list[str]]:

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from .mapped import mapped_arrays
 from .posts import Post
-from .stacking import stack_rows
+from .stacking import count_tables, stack_rows
 
 COUNTS_FILE = "terms.npz"
 TERMS_FILE = "terms.json"
@@ -143,21 +143,7 @@ def count_terms(posts: Sequence[Post], stop_words: frozenset[str] | None = None)
         keys.extend(counted)
         data.extend(counted.values())
         indptr.append(len(keys))
-    # Numbered once all are counted, in C (see count_words).
-    column = {term: i for i, term in enumerate(dict.fromkeys(keys))}
-    indices = np.fromiter(map(column.__getitem__, keys), np.int64, count=len(keys))
-    vocabulary = sorted(column)
-    position = np.empty(len(column), dtype=np.int32)
-    position[[column[term] for term in vocabulary]] = np.arange(len(column), dtype=np.int32)
-    counts = sp.csr_matrix(
-        (
-            np.array(data, dtype=np.int32),
-            position[indices],
-            np.array(indptr, dtype=np.int64),
-        ),
-        shape=(len(posts), len(column)),
-    )
-    counts.sort_indices()
+    (counts,), vocabulary = count_tables(len(posts), [(indptr, keys, data)])
     return TermCounts(counts, vocabulary, stop_words)
 
 
