@@ -50,8 +50,7 @@ class Highlighter:
     def __init__(self, analyzer: Analyzer) -> None:
         self._analyzer = analyzer
         self._normalize: Callable[[str], str | None] = lru_cache(maxsize=200_000)(self._analyse)
-        self._prefixes = lru_cache(maxsize=2048)(self._prefix_cover)
-        self._terms = lru_cache(maxsize=2048)(self._term_table)
+        self._plans = lru_cache(maxsize=2048)(self._plan)
 
     def _analyse(self, word: str) -> str | None:
         tokens = [token.text for token in self._analyzer(word)]
@@ -92,8 +91,9 @@ class Highlighter:
         if len(lowered) != min(len(text), _SCAN_CHARS):  # lowercasing moved characters
             return self.matches(text, terms, limit=limit)
         found = []
-        for prefix in self._prefixes(forms):
-            found.extend(self._words_from(lowered, prefix, forms, limit))
+        prefixes, term_of = self._plans(forms)
+        for prefix in prefixes:
+            found.extend(self._words_from(lowered, prefix, forms, term_of, limit))
         found.sort()  # by start (no two matches start at the same place)
         found = _without_overlaps(found)[:limit]
         if not lowered.isascii():  # accented words fold to forms the search cannot see
@@ -105,7 +105,12 @@ class Highlighter:
         return found
 
     def _words_from(
-        self, lowered: str, prefix: str, forms: frozenset[str], limit: int | None
+        self,
+        lowered: str,
+        prefix: str,
+        forms: frozenset[str],
+        term_of: dict[str, str],
+        limit: int | None,
     ) -> list[_Match]:
         """The first `limit` words starting with `prefix` that are (or begin with) a form.
 
@@ -113,7 +118,7 @@ class Highlighter:
         trie) tries its alternatives at every position, 2-3x slower on long bodies.
         """
         found: list[_Match] = []
-        find, token_at, term_of = lowered.find, TOKEN.match, self._terms(forms)
+        find, token_at = lowered.find, TOKEN.match
         position = find(prefix)
         while position != -1:
             # Starts a word: `str.isalnum` is the regex class [^\W_], without a regex call.
@@ -128,9 +133,10 @@ class Highlighter:
             position = find(prefix, position + 1)
         return found
 
-    def _term_table(self, forms: frozenset[str]) -> dict[str, str]:
-        """Each form's term, looked up once per query rather than once per match."""
-        return {form: self._normalize(form) or "" for form in forms}
+    def _plan(self, forms: frozenset[str]) -> tuple[tuple[str, ...], dict[str, str]]:
+        """What a search for `forms` needs, made once per query (cached): the prefixes
+        to look for, and each form's term (looked up once, not once per match)."""
+        return self._prefix_cover(forms), {form: self._normalize(form) or "" for form in forms}
 
     def _prefix_cover(self, forms: frozenset[str]) -> tuple[str, ...]:
         """Few, long prefixes that together start every form: the common prefix of the
