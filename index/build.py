@@ -279,15 +279,15 @@ def _build_full(
             build_fulltext(indexed, tmp_dir / FULLTEXT_DIR, on_post=lambda _: progress.advance())
         del indexed  # the last use of the body texts
         with _timed(timings, "ranking"):
-            counts = stack_word_counts(parsed.word_parts)
-            parsed.word_parts = []
+            counts = stack_word_counts(parsed.word_tables, parsed.counted)
+            parsed.word_tables = []
             release_free_memory()  # the chunks' small arrays, before BM25F is built
             counts.save(tmp_dir)
             weigh(counts, options.ranking).save(tmp_dir)
             del counts
         with _timed(timings, "tfidf"):
-            table = stack_counts(parsed.term_parts)
-            parsed.term_parts = []
+            table = stack_counts(parsed.term_tables, parsed.counted)
+            parsed.term_tables = []
             release_free_memory()
             model = weigh_counts(table)
             table.save(tmp_dir)
@@ -314,14 +314,15 @@ def _build_full(
 
 @dataclass
 class Parsed:
-    """Posts parsed from files; with counting, each chunk's word and term counts with
-    the rows (in that chunk) of its indexed, non-draft posts, ready to stack."""
+    """Posts parsed from files; with counting, each chunk's word and term counts, and
+    the (chunk, row) of every indexed, non-draft post in order, ready to stack."""
 
     posts: list[Post]
     skipped: list[PostParseError]
     states: dict[str, FileState]
-    word_parts: list[tuple[WordCounts, list[int]]] = field(default_factory=list)
-    term_parts: list[tuple[TermCounts, list[int]]] = field(default_factory=list)
+    word_tables: list[WordCounts] = field(default_factory=list)
+    term_tables: list[TermCounts] = field(default_factory=list)
+    counted: list[tuple[int, int]] = field(default_factory=list)
 
 
 def parse_files(
@@ -358,12 +359,12 @@ def parse_files(
         else:
             chunks = map(_parse_chunk, jobs)
         for results, words, terms in chunks:
-            indexed_rows: list[int] = []  # rows of the chunk's counts to keep
-            chunk_posts = 0
+            chunk = len(parsed.word_tables)
+            chunk_posts = 0  # the row of the chunk's counts the next post has
             for name, post, error, state in results:
                 if post is not None:
                     if not post.draft:
-                        indexed_rows.append(chunk_posts)
+                        parsed.counted.append((chunk, chunk_posts))
                         if sink is not None:
                             sink(post)
                     chunk_posts += 1
@@ -373,8 +374,8 @@ def parse_files(
                 if state is not None:
                     parsed.states[name] = state
             if words is not None and terms is not None:
-                parsed.word_parts.append((words, indexed_rows))
-                parsed.term_parts.append((terms, indexed_rows))
+                parsed.word_tables.append(words)
+                parsed.term_tables.append(terms)
             progress.advance(len(results))
     return parsed
 

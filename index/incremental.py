@@ -42,7 +42,7 @@ from .catalog import CarriedCatalog, load_summary, post_record, summary_records
 from .changes import Changes
 from .errors import NothingToBuild
 from .fulltext import update_fulltext
-from .lexical import WordCounts, count_words, reorder, stack_word_counts, weigh
+from .lexical import WordCounts, count_words, stack_word_counts, weigh
 from .pages import write_post_stores
 from .pins import PinTable, resolve_pins
 from .posts import Post
@@ -240,13 +240,7 @@ def _stack_counts(
         if new_posts
         else TermCounts(old_table.counts[:0], [], stop_words)
     )
-    old_rows = [i for _, kind, i in order if kind == "old"]
-    new_rows = [i for _, kind, i in order if kind == "new"]
-    stacked = stack_counts([(old_table, old_rows), (new_table, new_rows)])
-    position = {("old", i): n for n, i in enumerate(old_rows)}
-    position |= {("new", i): len(old_rows) + n for n, i in enumerate(new_rows)}
-    permutation = [position[(kind, i)] for _, kind, i in order]
-    return TermCounts(stacked.counts[permutation].tocsr(), stacked.vocabulary, stop_words)
+    return stack_counts([old_table, new_table], _parts_order(order))
 
 
 def _stack_word_counts(
@@ -254,13 +248,12 @@ def _stack_word_counts(
 ) -> WordCounts:
     """Word counts in catalog order: reused rows for old posts, fresh counts for new ones."""
     old = WordCounts.load(current)
-    fresh = count_words(new_posts)
-    old_rows = [i for _, kind, i in order if kind == "old"]
-    new_rows = [i for _, kind, i in order if kind == "new"]
-    stacked = stack_word_counts([(old, old_rows), (fresh, new_rows)])
-    position = {("old", i): n for n, i in enumerate(old_rows)}
-    position |= {("new", i): len(old_rows) + n for n, i in enumerate(new_rows)}
-    return reorder(stacked, [position[(kind, i)] for _, kind, i in order])
+    return stack_word_counts([old, count_words(new_posts)], _parts_order(order))
+
+
+def _parts_order(order: list[tuple[str, str, int]]) -> list[tuple[int, int]]:
+    """The catalog order as (table, row) pairs: table 0 is the old one, 1 the new posts'."""
+    return [(0 if kind == "old" else 1, i) for _, kind, i in order]
 
 
 def _update_related(

@@ -128,30 +128,18 @@ def count_words(posts: Sequence[Post]) -> WordCounts:
     return WordCounts(*matrices, vocabulary, [p.lang for p in posts])
 
 
-def stack_word_counts(parts: Sequence[tuple[WordCounts, Sequence[int]]]) -> WordCounts:
-    """Rows taken from several count tables, in the given order, over one vocabulary.
+def stack_word_counts(tables: Sequence[WordCounts], order: Sequence[tuple[int, int]]) -> WordCounts:
+    """The rows `order` names ((table, row) pairs), in its order, over one vocabulary.
 
     Words no remaining row uses are dropped, so the result equals counting the same
     posts from scratch.
     """
     (title, text), vocabulary = stack_rows(
-        [((table.title, table.text), table.vocabulary, rows) for table, rows in parts], 2
+        [((table.title, table.text), table.vocabulary) for table in tables], order, 2
     )
-    langs = [table.langs[r] for table, rows in parts for r in rows]
-    stems = {word: term for table, _ in parts for word, term in table.stems.items()}
+    langs = [tables[table].langs[row] for table, row in order]
+    stems = {word: term for table in tables for word, term in table.stems.items()}
     return WordCounts(title, text, vocabulary, langs, stems)
-
-
-def reorder(counts: WordCounts, order: Sequence[int]) -> WordCounts:
-    """The same counts with rows permuted (`order[i]` is the old row of new row i)."""
-    order = list(order)
-    return WordCounts(
-        counts.title[order].tocsr(),
-        counts.text[order].tocsr(),
-        counts.vocabulary,
-        [counts.langs[i] for i in order],
-        counts.stems,
-    )
 
 
 @dataclass

@@ -147,17 +147,17 @@ def count_terms(posts: Sequence[Post], stop_words: frozenset[str] | None = None)
     return TermCounts(counts, vocabulary, stop_words)
 
 
-def stack_counts(parts: Sequence[tuple[TermCounts, Sequence[int]]]) -> TermCounts:
-    """Rows taken from several count tables, in the given order, over one vocabulary.
+def stack_counts(tables: Sequence[TermCounts], order: Sequence[tuple[int, int]]) -> TermCounts:
+    """The rows `order` names ((table, row) pairs), in its order, over one vocabulary.
 
-    Each part is (table, row numbers to take). Terms no remaining row uses are dropped,
-    so the result equals counting the same posts from scratch.
+    Terms no remaining row uses are dropped, so the result equals counting the same
+    posts from scratch.
     """
-    stop_words = {table.stop_words for table, _ in parts}
+    stop_words = {table.stop_words for table in tables}
     if len(stop_words) != 1:
         raise ValueError("term counts left out different stop words: they cannot be joined")
     (counts,), vocabulary = stack_rows(
-        [((table.counts,), table.vocabulary, rows) for table, rows in parts], 1
+        [((table.counts,), table.vocabulary) for table in tables], order, 1
     )
     return TermCounts(counts, vocabulary, stop_words.pop())
 

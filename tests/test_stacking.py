@@ -37,16 +37,13 @@ def test_stacked_chunks_equal_counting_the_kept_posts_at_once() -> None:
     kept_rows[1] = []
     kept = [c[r] for c, rows in zip(chunks, kept_rows, strict=True) for r in rows]
 
-    words = stack_word_counts(
-        [(count_words(c), rows) for c, rows in zip(chunks, kept_rows, strict=True)]
-    )
+    order = [(chunk, row) for chunk, rows in enumerate(kept_rows) for row in rows]
+    words = stack_word_counts([count_words(c) for c in chunks], order)
     expected = count_words(kept)
     assert words.vocabulary == expected.vocabulary and words.langs == expected.langs
     assert _same(words.title, expected.title) and _same(words.text, expected.text)
 
-    terms = stack_counts(
-        [(count_terms(c), rows) for c, rows in zip(chunks, kept_rows, strict=True)]
-    )
+    terms = stack_counts([count_terms(c) for c in chunks], order)
     expected_terms = count_terms(kept)
     assert terms.vocabulary == expected_terms.vocabulary
     assert _same(terms.counts, expected_terms.counts)
@@ -59,7 +56,7 @@ def test_term_counts_keep_their_stop_words_and_join_only_with_the_same() -> None
     own = count_terms(posts[2:], frozenset({"and"}))
     assert "the" in own.vocabulary and "and" not in own.vocabulary
     with pytest.raises(ValueError, match="different stop words"):
-        stack_counts([(default, [0, 1]), (own, [0, 1])])
+        stack_counts([default, own], [(0, 0), (1, 0)])
 
 
 def test_term_counts_saved_before_stop_words_were_saved_read_scikit_learns(
