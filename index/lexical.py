@@ -99,8 +99,9 @@ class WordCounts:
     def load(cls, build_dir: Path) -> WordCounts:
         """Read counts written by `save` (no pickle)."""
         payload = json.loads((build_dir / WORD_VOCAB_FILE).read_text(encoding="utf-8"))
-        with np.load(build_dir / WORD_COUNTS_FILE, allow_pickle=False) as data:
-            title, text = _csr_from(data, "title"), _csr_from(data, "text")
+        # Mapped, after checking each member's CRC-32 (workers never read this file).
+        data = mapped_arrays(build_dir / WORD_COUNTS_FILE, verify=True)
+        title, text = _csr_from(data, "title"), _csr_from(data, "text")
         vocabulary = payload["vocabulary"]
         saved = payload.get("english_terms")  # builds before it was saved: none known
         stems = dict(zip(vocabulary, saved, strict=True)) if saved else {}

@@ -9,9 +9,11 @@ hold Python objects, are never mapped (and objects are never loaded: no pickle).
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +23,19 @@ from numpy.lib import format as npy_format
 _LOCAL_HEADER = 30  # bytes of a zip local file header before the name and extra field
 
 
-def mapped_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Every array of the `.npz` at `path`, by name; mapped read-only when stored as is."""
+def mapped_arrays(path: Path, verify: bool = False) -> dict[str, np.ndarray]:
+    """Every array of the `.npz` at `path`, by name; mapped read-only when stored as is.
+
+    With `verify`, each stored member is first checked against the CRC-32 the archive
+    recorded for it, as reading it through zipfile does (raising BadZipFile on a
+    mismatch), but over the map in C: reading a 290 MB count table that way took
+    0.8 s, checking its map takes 0.15 s.
+    """
+    members = npz_members(path)
+    if verify:
+        _check_crcs(path, members)
     arrays: dict[str, np.ndarray] = {}
-    for name, member in npz_members(path).items():
+    for name, member in members.items():
         if isinstance(member, np.ndarray):
             arrays[name] = member
         elif member.size == 0:
@@ -49,6 +60,7 @@ class StoredArray:
     dtype: np.dtype
     shape: tuple[int, ...]
     fortran: bool
+    stored: tuple[int, int, int] = (0, 0, 0)  # the whole member: (start, length, CRC-32)
 
     @property
     def size(self) -> int:
@@ -70,7 +82,8 @@ def npz_members(path: Path) -> dict[str, StoredArray | np.ndarray]:
             handle.seek(info.header_offset)
             header = handle.read(_LOCAL_HEADER)
             name_length, extra_length = struct.unpack("<HH", header[26:30])
-            handle.seek(info.header_offset + _LOCAL_HEADER + name_length + extra_length)
+            start = info.header_offset + _LOCAL_HEADER + name_length + extra_length
+            handle.seek(start)
             version = npy_format.read_magic(handle)
             if version == (1, 0):
                 shape, fortran, dtype = npy_format.read_array_header_1_0(handle)
@@ -78,8 +91,27 @@ def npz_members(path: Path) -> dict[str, StoredArray | np.ndarray]:
                 shape, fortran, dtype = npy_format.read_array_header_2_0(handle)
             if dtype.hasobject:
                 raise ValueError(f"{path.name}:{name} holds Python objects; refusing to load")
-            members[name] = StoredArray(handle.tell(), dtype, tuple(shape), fortran)
+            stored = (start, info.file_size, info.CRC)
+            members[name] = StoredArray(handle.tell(), dtype, tuple(shape), fortran, stored)
     return members
+
+
+def _check_crcs(path: Path, members: dict[str, StoredArray | np.ndarray]) -> None:
+    """Raise BadZipFile when a stored member's bytes do not match its CRC-32."""
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as whole:
+            view = memoryview(whole)
+            try:
+                for name, member in members.items():
+                    if isinstance(member, np.ndarray):  # compressed: zipfile checked it
+                        continue
+                    start, length, crc = member.stored
+                    if zlib.crc32(view[start : start + length]) != crc:
+                        raise zipfile.BadZipFile(f"Bad CRC-32 for {name}.npy in {path.name}")
+            finally:
+                view.release()
 
 
 class StoredRows:

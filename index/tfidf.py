@@ -55,8 +55,16 @@ class TermCounts:
 
     @classmethod
     def load(cls, build_dir: Path) -> TermCounts:
-        """Read counts saved by `save` (scipy loads `.npz` with allow_pickle=False)."""
-        counts = sp.load_npz(build_dir / COUNTS_FILE).tocsr()
+        """Read counts saved by `save`: mapped, after checking each member's CRC-32, as
+        scipy's `load_npz` would read them (no pickle)."""
+        arrays = mapped_arrays(build_dir / COUNTS_FILE, verify=True)
+        stored_format = arrays["format"].item()  # bytes, as scipy saves it
+        if (stored_format.decode() if isinstance(stored_format, bytes) else stored_format) != "csr":
+            raise ValueError(f"{COUNTS_FILE} does not hold a CSR matrix")
+        shape = tuple(int(x) for x in arrays["shape"])
+        counts = sp.csr_matrix(
+            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape, copy=False
+        )
         payload = json.loads((build_dir / TERMS_FILE).read_text(encoding="utf-8"))
         saved = payload.get("stop_words")  # builds before it was saved: scikit-learn's
         stop_words = frozenset(saved) if saved is not None else english_stop_words()

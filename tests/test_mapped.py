@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +62,19 @@ def test_stored_rows_read_with_pread_equal_the_matrix_rows(tmp_path: Path, save)
         assert rows.row(5)[0].size == 0
     finally:
         rows.close()
+
+
+def test_verified_maps_refuse_a_member_whose_bytes_changed(tmp_path: Path) -> None:
+    """Count tables are mapped for incremental builds, with zipfile's CRC-32 check kept."""
+    path = tmp_path / "counts.npz"
+    np.savez(path, first=np.arange(1000, dtype=np.int32), second=np.ones(1000))
+    assert mapped_arrays(path, verify=True)["first"].tolist() == list(range(1000))
+    raw = bytearray(path.read_bytes())
+    at = raw.index(np.int32(500).tobytes() + np.int32(501).tobytes())
+    raw[at] ^= 0xFF  # one bit pattern of one value, the archive's directory untouched
+    path.write_bytes(bytes(raw))
+    with pytest.raises(zipfile.BadZipFile, match="first"):
+        mapped_arrays(path, verify=True)
+    assert mapped_arrays(path)["first"][500] != 500  # unchecked maps read what is there
+    with pytest.raises(zipfile.BadZipFile), np.load(path) as data:
+        data["first"]  # what numpy's own reading says of the same file
