@@ -15,6 +15,8 @@ import datetime as dt
 import multiprocessing
 import os
 import shutil
+import struct
+import zipfile
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
@@ -233,7 +235,7 @@ def _stack_counts(
     current: Path, order: list[tuple[str, str, int]], new_posts: list[Post]
 ) -> TermCounts:
     """Term counts in catalog order: reused rows for old posts, fresh counts for new ones."""
-    old_table = TermCounts.load(current)
+    old_table = _previous_counts(TermCounts.load, current)
     stop_words = old_table.stop_words  # as the rows it joins were counted
     new_table = (
         count_terms(new_posts, stop_words)
@@ -247,8 +249,19 @@ def _stack_word_counts(
     current: Path, order: list[tuple[str, str, int]], new_posts: list[Post]
 ) -> WordCounts:
     """Word counts in catalog order: reused rows for old posts, fresh counts for new ones."""
-    old = WordCounts.load(current)
+    old = _previous_counts(WordCounts.load, current)
     return stack_word_counts([old, count_words(new_posts)], _parts_order(order))
+
+
+def _previous_counts(load: Callable[[Path], T], current: Path) -> T:
+    """A count table of the current build, or NeedsFullBuild when it cannot be read:
+    a damaged file of the right size passes the size check that allowed an incremental
+    build, and a reindex from cron must rebuild rather than fail until someone runs
+    `--full`."""
+    try:
+        return load(current)
+    except (OSError, ValueError, KeyError, EOFError, struct.error, zipfile.BadZipFile) as exc:
+        raise NeedsFullBuild(f"the current build's count tables cannot be read: {exc}") from exc
 
 
 def _parts_order(order: list[tuple[str, str, int]]) -> list[tuple[int, int]]:

@@ -18,6 +18,7 @@ from index import BuildOptions, build, incremental
 from index.analysis import english_term
 from index.catalog import load_catalog, load_summary
 from index.lexical import LexicalIndex, WordCounts
+from index.mapped import StoredArray, npz_members
 from index.related import RelatedLists
 from index.store import current_build_dir
 from search import Searcher, SearchRequest
@@ -407,3 +408,35 @@ def test_term_counts_equal_scikit_learns_count_vectorizer(bodies: list[str]) -> 
     assert counted.vocabulary == counter.get_feature_names_out().tolist()
     assert counted.counts.has_sorted_indices
     assert (counted.counts != expected).nnz == 0 and counted.counts.dtype == np.int32
+
+
+@pytest.mark.parametrize(
+    ("name", "member", "beside"),
+    [
+        ("words.npz", "text_data", True),
+        ("words.npz", "title_data", False),
+        ("terms.npz", "data", False),
+    ],
+)
+def test_a_damaged_count_table_makes_the_next_reindex_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, member: str, beside: bool
+) -> None:
+    """A count table damaged without changing its size passes the size check that
+    allows an incremental build; reading it fails its CRC-32, so the reindex rebuilds
+    in full instead of failing until someone runs --full (in either process)."""
+    monkeypatch.setattr(incremental, "PARALLEL_STEPS_FROM", 0 if beside else 10**9)
+    posts = tmp_path / "p"
+    shutil.copytree(SAMPLE_POSTS, posts)
+    build(posts, tmp_path / "i")
+    table = current_build_dir(tmp_path / "i") / name
+    stored = npz_members(table)[member]
+    assert isinstance(stored, StoredArray)
+    raw = bytearray(table.read_bytes())
+    raw[stored.offset] ^= 0xFF
+    table.write_bytes(bytes(raw))
+    post = next(iter(sorted(posts.glob("*.md"))))
+    post.write_text(post.read_text(encoding="utf-8") + "\nA kettle sings.\n", encoding="utf-8")
+    result = build(posts, tmp_path / "i")
+    assert result.mode == "full"
+    with Searcher(tmp_path / "i") as searcher:
+        assert searcher.search(SearchRequest(q="kettle")).total >= 1
