@@ -29,7 +29,7 @@ def mapped_arrays(path: Path, verify: bool = False) -> dict[str, np.ndarray]:
     With `verify`, each stored member is first checked against the CRC-32 the archive
     recorded for it, as reading it through zipfile does (raising BadZipFile on a
     mismatch), but over the map in C: reading a 290 MB count table that way took
-    0.8 s, checking its map takes 0.15 s.
+    0.8 s, checking its map takes 0.13 s.
     """
     members = npz_members(path)
     if verify:
@@ -60,7 +60,7 @@ class StoredArray:
     dtype: np.dtype
     shape: tuple[int, ...]
     fortran: bool
-    stored: tuple[int, int, int] = (0, 0, 0)  # the whole member: (start, length, CRC-32)
+    stored: tuple[int, int, int]  # the whole member in the archive: (start, length, CRC-32)
 
     @property
     def size(self) -> int:
@@ -98,9 +98,7 @@ def npz_members(path: Path) -> dict[str, StoredArray | np.ndarray]:
 
 def _check_crcs(path: Path, members: dict[str, StoredArray | np.ndarray]) -> None:
     """Raise BadZipFile when a stored member's bytes do not match its CRC-32."""
-    with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            return
+    with open(path, "rb") as handle:  # not empty: npz_members has read its directory
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as whole:
             view = memoryview(whole)
             try:

@@ -55,8 +55,8 @@ class TermCounts:
 
     @classmethod
     def load(cls, build_dir: Path) -> TermCounts:
-        """Read counts saved by `save`: mapped, after checking each member's CRC-32, as
-        scipy's `load_npz` would read them (no pickle)."""
+        """Read counts saved by `save` (a CSR matrix in scipy's `.npz` layout): mapped
+        read-only, after checking each member's CRC-32 (no pickle)."""
         arrays = mapped_arrays(build_dir / COUNTS_FILE, verify=True)
         stored_format = arrays["format"].item()  # bytes, as scipy saves it
         if (stored_format.decode() if isinstance(stored_format, bytes) else stored_format) != "csr":

@@ -69,3 +69,22 @@ def test_term_counts_saved_before_stop_words_were_saved_read_scikit_learns(
     del saved["stop_words"]  # as a build of the previous format wrote it
     (tmp_path / TERMS_FILE).write_text(json.dumps(saved), encoding="utf-8")
     assert TermCounts.load(tmp_path).stop_words == english_stop_words()
+
+
+def test_rows_taken_in_any_order_equal_counting_the_posts_in_that_order() -> None:
+    """An incremental build's order interleaves the old table's rows with new ones, in
+    runs; shuffled pairs split into runs of every length."""
+    posts = [parse_post(path, SAMPLE_POSTS) for path in find_post_files(SAMPLE_POSTS)]
+    old, new = posts[:-6], posts[-6:]
+    rng = random.Random(11)
+    pairs = [(0, row) for row in range(len(old)) if row % 9] + [(1, row) for row in range(6)]
+    for order in (sorted(pairs), rng.sample(pairs, len(pairs))):
+        chosen = [(old, new)[table][row] for table, row in order]
+        words = stack_word_counts([count_words(old), count_words(new)], order)
+        expected = count_words(chosen)
+        assert words.vocabulary == expected.vocabulary and words.langs == expected.langs
+        assert _same(words.title, expected.title) and _same(words.text, expected.text)
+        terms = stack_counts([count_terms(old), count_terms(new)], order)
+        expected_terms = count_terms(chosen)
+        assert terms.vocabulary == expected_terms.vocabulary
+        assert _same(terms.counts, expected_terms.counts)
