@@ -214,7 +214,12 @@ def _report(result: BuildResult, index_dir: Path) -> None:
             f"{pin['field']} {pin['pin']!r} in {pin['path']} is ignored: {pin['reason']}",
             err=True,
         )
-    rate = result.files / result.seconds if result.seconds else 0.0
+    # A rate only where every file was read: an incremental or unchanged run reads few.
+    rate = (
+        f" ({result.files / result.seconds:.0f} posts/s)"
+        if result.mode == "full" and result.seconds
+        else ""
+    )
     if result.mode == "incremental":
         head = (
             f"Built {result.build_id} in {index_dir} incrementally ({result.added} added, "
@@ -228,7 +233,7 @@ def _report(result: BuildResult, index_dir: Path) -> None:
         f"{head}: {result.indexed} posts indexed ({result.scheduled} scheduled), "
         f"{result.drafts} hidden as drafts, {len(result.skipped)} skipped, "
         f"{len(result.duplicates)} duplicate slugs renamed; {result.files} files in "
-        f"{result.seconds:.1f}s ({rate:.0f} posts/s)"
+        f"{result.seconds:.1f}s{rate}"
     )
 
 

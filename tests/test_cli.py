@@ -35,6 +35,7 @@ def test_reindex_builds_and_reports(posts: Path, tmp_path: Path) -> None:
     assert "3 files in" in summary and "posts/s" in summary
     again = run("reindex", "--posts", str(posts), "--index", str(tmp_path / "ix"))
     assert again.exit_code == 0 and again.stdout.startswith("Nothing changed since build")
+    assert "posts/s" not in again.stdout  # nothing was read: no rate to report
 
 
 def test_reindex_reads_the_same_settings_as_the_server(posts: Path, tmp_path: Path) -> None:
