@@ -601,3 +601,26 @@ def test_boosts_are_settings_checked_at_startup(sample_build: Path) -> None:
         create_app({"INDEX_DIR": str(sample_build), "BOOST_TRENDING": -1})
     with pytest.raises(ValueError, match="FRESHNESS_HALF_LIFE_DAYS"):
         create_app({"INDEX_DIR": str(sample_build), "FRESHNESS_HALF_LIFE_DAYS": 0})
+
+
+def test_word_caches_are_bounded_and_start_empty_with_each_build(tmp_path: Path) -> None:
+    """Completions and word rows are cached per build: a new word is offered as soon as
+    a build holds it, and no cache grows past WORD_CACHE entries."""
+    from search.ranking import WORD_CACHE
+
+    posts = tmp_path / "p"
+    write_post(posts, "a.md", {"title": "Kettles"}, "kettle water")
+    build(posts, tmp_path / "i")
+    with Searcher(tmp_path / "i") as searcher:
+        assert [c.word for c in searcher.suggest("ket").completions] == ["kettle"]
+        first = searcher.current().ranking
+        write_post(posts, "b.md", {"title": "Ketchup"}, "ketchup tomato")
+        build(posts, tmp_path / "i")
+        assert {c.word for c in searcher.suggest("ket").completions} == {"kettle", "ketchup"}
+        ranking = searcher.current().ranking
+        assert ranking is not first
+        for n in range(WORD_CACHE + 50):
+            ranking.term_rows(f"word{n}")
+            ranking.completions(f"pre{n}")
+        assert ranking.term_rows.cache_info().currsize == WORD_CACHE
+        assert ranking._completions.cache_info().currsize == WORD_CACHE
