@@ -18,6 +18,7 @@ from index import build
 from search import Searcher, SearchRequest
 from search.cache import AnswerCache
 from search.query import parse_query
+from search.ranking import WORD_CACHE
 from search.searcher import Boosts
 from search.spelling import Speller, allowed_edits
 from tests.conftest import seed_front, write_post
@@ -606,8 +607,6 @@ def test_boosts_are_settings_checked_at_startup(sample_build: Path) -> None:
 def test_word_caches_are_bounded_and_start_empty_with_each_build(tmp_path: Path) -> None:
     """Completions and word rows are cached per build: a new word is offered as soon as
     a build holds it, and no cache grows past WORD_CACHE entries."""
-    from search.ranking import WORD_CACHE
-
     posts = tmp_path / "p"
     write_post(posts, "a.md", {"title": "Kettles"}, "kettle water")
     build(posts, tmp_path / "i")
