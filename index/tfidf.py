@@ -58,8 +58,7 @@ class TermCounts:
         """Read counts saved by `save` (a CSR matrix in scipy's `.npz` layout): mapped
         read-only, after checking each member's CRC-32 (no pickle)."""
         arrays = mapped_arrays(build_dir / COUNTS_FILE, verify=True)
-        stored_format = arrays["format"].item()  # bytes, as scipy saves it
-        if (stored_format.decode() if isinstance(stored_format, bytes) else stored_format) != "csr":
+        if arrays["format"].item() not in (b"csr", "csr"):  # scipy saves it as bytes
             raise ValueError(f"{COUNTS_FILE} does not hold a CSR matrix")
         shape = tuple(int(x) for x in arrays["shape"])
         counts = sp.csr_matrix(
