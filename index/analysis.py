@@ -12,10 +12,12 @@ both kinds of term, so each post is matched in its own language.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 from whoosh.support.charset import accent_map
 
+from .blanking import ASCII_ALNUM, blank, blanking_table, pieces
 from .schema import STOP_WORDS, TOKEN_PATTERN, cached_stem
 
 TOKEN = re.compile(TOKEN_PATTERN)
@@ -30,6 +32,28 @@ def words(text: str) -> list[str]:
     if lowered.isascii():  # nothing to fold: skip a Python step per word
         return found
     return [w if w.isascii() else w.translate(accent_map) for w in found]
+
+
+_WORD_BYTES = blanking_table(ASCII_ALNUM + ".")
+
+
+def word_counts(text: str) -> Counter[str]:
+    """How often each word of `text` occurs: `Counter(words(text))`, in less time.
+
+    Counting every post's words is a large part of a full build. The text is split in C
+    (see blanking.py); only the distinct pieces that are not one plain ASCII word (a
+    word with an inner dot, a run of dots, a piece holding non-ASCII characters) go
+    through `words`.
+    """
+    blanked = blank(text.lower(), _WORD_BYTES)
+    # A dot next to a blank never joins two words: blanked here, in C, it leaves far
+    # fewer pieces to re-tokenise (every sentence ends with one).
+    counted = Counter(pieces(blanked.replace(b". ", b"  ").replace(b" .", b"  ")))
+    for piece in [p for p in counted if "." in p or not p.isascii()]:
+        times = counted.pop(piece)
+        for word in words(piece):
+            counted[word] += times
+    return counted
 
 
 def english_term(word: str) -> str | None:

@@ -18,7 +18,6 @@ summed, then saturated once (k1); IDF is Lucene's ln(1 + (N - df + .5) / (df + .
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .analysis import ENGLISH, FOREIGN_PREFIX, english_term, term_of, words
+from .analysis import ENGLISH, FOREIGN_PREFIX, english_term, term_of, word_counts
 from .mapped import mapped_arrays
 from .posts import Post
 from .schema import own_excerpt
@@ -121,7 +120,7 @@ def count_words(posts: Sequence[Post]) -> WordCounts:
     for post in posts:
         for name, text in zip(FIELDS, post_fields(post), strict=True):
             indptr, keys, data = parts[name]
-            counted = Counter(words(text))
+            counted = word_counts(text)
             keys.extend(counted)
             data.extend(counted.values())
             indptr.append(len(keys))
