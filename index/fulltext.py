@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
 
 from .posts import Post
 from .schema import build_schema, post_to_document
@@ -27,6 +28,10 @@ MIN_SEGMENT_DOCS = 200
 # segment each (measured in notes/whoosh-facts.md: +42 % posts/s on 2 cores). Below it,
 # starting the processes costs more than it saves.
 PARALLEL_FROM = 2000
+# Posting blocks are stored uncompressed: zlib was a fifth of writing them, and these
+# short fields' postings are small (a 57k build's full-text index grows from about
+# 66 to 85 MB of its 2 GB). Blocks record their compression, so older builds still read.
+CODEC = W3Codec(compression=0)
 
 
 def build_fulltext(
@@ -48,9 +53,11 @@ def build_fulltext(
     for start in range(0, len(posts), segment_docs):
         batch = len(posts[start : start + segment_docs])
         if procs > 1 and batch >= PARALLEL_FROM:
-            writer = fulltext.writer(procs=procs, multisegment=True, limitmb=128, compound=False)
+            writer = fulltext.writer(
+                procs=procs, multisegment=True, limitmb=128, compound=False, codec=CODEC
+            )
         else:
-            writer = fulltext.writer(limitmb=256, compound=False)
+            writer = fulltext.writer(limitmb=256, compound=False, codec=CODEC)
         try:
             for post in posts[start : start + segment_docs]:
                 writer.add_document(**post_to_document(post))
@@ -66,7 +73,7 @@ def build_fulltext(
 def update_fulltext(index_dir: Path, removed: Sequence[str], added: Sequence[Post]) -> None:
     """Delete posts by slug and add new ones in a new segment (small segments merge)."""
     fulltext = whoosh_index.open_dir(str(index_dir))
-    writer = fulltext.writer(limitmb=256, compound=False)
+    writer = fulltext.writer(limitmb=256, compound=False, codec=CODEC)
     try:
         for slug in removed:
             writer.delete_by_term("slug", slug)
