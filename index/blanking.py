@@ -16,8 +16,6 @@ ASCII_LETTERS = string.ascii_letters
 ASCII_ALNUM = string.ascii_letters + string.digits
 # The ASCII characters of a regular expression's \w.
 ASCII_WORD_CHARACTERS = ASCII_ALNUM + "_"
-
-
 # Non-ASCII characters of English prose that no tokeniser keeps (curly quotes, dashes,
 # the ellipsis, the no-break space): blanked too, or "it’s" would be a piece to re-split.
 _PUNCTUATION = tuple(c.encode() for c in "\u2019\u2018\u201c\u201d\u2014\u2013\u2026\u00a0")
