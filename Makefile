@@ -42,19 +42,22 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 # Browser tests drive Debian's Chromium through Playwright (no browser download) and
-# inject axe-core from npm. As root (CI) missing pieces are installed with apt-get;
+# inject axe-core from npm. As root (CI) only the missing pieces are installed with
+# apt-get (a machine whose Node.js already brings npm conflicts with Debian's npm);
 # otherwise the one command to run is printed.
 browser:
-	@test -x $(CHROMIUM) && command -v npm >/dev/null || { \
+	@missing="$$(test -x $(CHROMIUM) || echo chromium) $$(command -v npm >/dev/null || echo npm)"; \
+	if [ -n "$$(echo $$missing)" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian's chromium and npm for the browser tests"; \
+	    echo "installing Debian's $$missing for the browser tests"; \
 	    apt-get update -q && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium npm; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	  else \
 	    echo "The browser tests need Debian's chromium and npm. Run:"; \
-	    echo "    sudo apt-get install -y chromium npm"; \
+	    echo "    sudo apt-get install -y $$missing"; \
 	    exit 1; \
-	  fi; }
+	  fi; \
+	fi
 	@test -f $(AXE) || npm ci --prefix $(NODE_DIR) --no-audit --no-fund
 
 # Re-make the README's screenshots (docs/screenshots/) from the browser tests.
