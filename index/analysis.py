@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from whoosh.support.charset import accent_map
 
-from .blanking import ASCII_ALNUM, blank, blanking_table, pieces
+from .blanking import ASCII_ALNUM, blank, blanking_table, pieces, resplit
 from .schema import STOP_WORDS, TOKEN_PATTERN, cached_stem
 
 TOKEN = re.compile(TOKEN_PATTERN)
@@ -49,11 +49,7 @@ def word_counts(text: str) -> Counter[str]:
     # A dot next to a blank never joins two words: blanked here, in C, it leaves far
     # fewer pieces to re-tokenise (every sentence ends with one).
     counted = Counter(pieces(blanked.replace(b". ", b"  ").replace(b" .", b"  ")))
-    for piece in [p for p in counted if "." in p or not p.isascii()]:
-        times = counted.pop(piece)
-        for word in words(piece):
-            counted[word] += times
-    return counted
+    return resplit(counted, [p for p in counted if "." in p or not p.isascii()], words)
 
 
 def english_term(word: str) -> str | None:

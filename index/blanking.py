@@ -11,6 +11,8 @@ finds the text's tokens).
 from __future__ import annotations
 
 import string
+from collections import Counter
+from collections.abc import Callable, Iterable
 
 ASCII_LETTERS = string.ascii_letters
 ASCII_ALNUM = string.ascii_letters + string.digits
@@ -40,3 +42,15 @@ def blank(text: str, table: bytes) -> bytes:
 def pieces(blanked: bytes) -> list[str]:
     """The blank-separated pieces of a text `blank` made."""
     return blanked.decode("utf-8", "surrogatepass").split()
+
+
+def resplit(
+    counted: Counter[str], unplain: list[str], tokenise: Callable[[str], Iterable[str]]
+) -> Counter[str]:
+    """`counted` (pieces and their counts) with each piece of `unplain` replaced by its
+    tokens, each counted as often as the piece was."""
+    for piece in unplain:
+        times = counted.pop(piece)
+        for token in tokenise(piece):
+            counted[token] += times
+    return counted

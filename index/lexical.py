@@ -29,7 +29,7 @@ from .analysis import ENGLISH, FOREIGN_PREFIX, english_term, term_of, word_count
 from .mapped import mapped_arrays
 from .posts import Post
 from .schema import own_excerpt
-from .stacking import Counted, count_tables, stack_rows
+from .stacking import Counted, add_row, count_tables, stack_rows
 
 WORD_COUNTS_FILE = "words.npz"
 WORD_VOCAB_FILE = "words.json"
@@ -119,11 +119,7 @@ def count_words(posts: Sequence[Post]) -> WordCounts:
     parts: dict[str, Counted] = {f: ([0], [], []) for f in FIELDS}
     for post in posts:
         for name, text in zip(FIELDS, post_fields(post), strict=True):
-            indptr, keys, data = parts[name]
-            counted = word_counts(text)
-            keys.extend(counted)
-            data.extend(counted.values())
-            indptr.append(len(keys))
+            add_row(parts[name], word_counts(text))
     matrices, vocabulary = count_tables(len(posts), [parts[f] for f in FIELDS])
     return WordCounts(*matrices, vocabulary, [p.lang for p in posts])
 

@@ -10,7 +10,7 @@ through COO blocks, a stacked copy and a column selection held three copies at o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,6 +19,14 @@ import scipy.sparse as sp
 Part = tuple[Sequence[sp.csr_matrix], Sequence[str]]
 # One table's counted rows: (row pointers, each row's keys one after another, counts)
 Counted = tuple[list[int], list[str], list[int]]
+
+
+def add_row(table: Counted, counted: Mapping[str, int]) -> None:
+    """Append one row's counts (a post's, say) to a table being counted."""
+    indptr, keys, counts = table
+    keys.extend(counted)
+    counts.extend(counted.values())
+    indptr.append(len(keys))
 
 
 def count_tables(rows: int, tables: Sequence[Counted]) -> tuple[list[sp.csr_matrix], list[str]]:

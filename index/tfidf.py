@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .blanking import ASCII_WORD_CHARACTERS, blank, blanking_table, pieces
+from .blanking import ASCII_WORD_CHARACTERS, blank, blanking_table, pieces, resplit
 from .mapped import mapped_arrays
 from .posts import Post
-from .stacking import count_tables, stack_rows
+from .stacking import Counted, add_row, count_tables, stack_rows
 
 COUNTS_FILE = "terms.npz"
 TERMS_FILE = "terms.json"
@@ -152,24 +152,17 @@ def _token_counts(folded: str) -> Counter[str]:
     distinct pieces holding non-ASCII characters, and one-character pieces (no token),
     need Python."""
     counted = Counter(pieces(blank(folded, _TOKEN_BYTES)))
-    for piece in [p for p in counted if len(p) < 2 or not p.isascii()]:
-        times = counted.pop(piece)
-        for token in _TOKENS.findall(piece):
-            counted[token] += times
-    return counted
+    return resplit(counted, [p for p in counted if len(p) < 2 or not p.isascii()], _TOKENS.findall)
 
 
 def count_terms(posts: Sequence[Post], stop_words: frozenset[str] | None = None) -> TermCounts:
     """Count every term of every post (see post_terms), over a sorted vocabulary,
     leaving out `stop_words` (scikit-learn's English list unless given)."""
     stop_words = english_stop_words() if stop_words is None else stop_words
-    indptr, keys, data = [0], [], []
+    table: Counted = ([0], [], [])
     for post in posts:
-        counted = post_terms(post, stop_words)
-        keys.extend(counted)
-        data.extend(counted.values())
-        indptr.append(len(keys))
-    (counts,), vocabulary = count_tables(len(posts), [(indptr, keys, data)])
+        add_row(table, post_terms(post, stop_words))
+    (counts,), vocabulary = count_tables(len(posts), [table])
     return TermCounts(counts, vocabulary, stop_words)
 
 
