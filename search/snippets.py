@@ -10,13 +10,11 @@ an entity in half.
 
 from __future__ import annotations
 
-import bisect
 import html
 import os
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from operator import itemgetter
 from typing import NamedTuple
 
 from whoosh.analysis import Analyzer
@@ -238,33 +236,52 @@ def _without_overlaps(found: list[_Match]) -> list[_Match]:
 
 
 def _best_windows(found: list[_Match], fragments: int) -> list[list[_Match]]:
-    """Greedily pick non-overlapping windows with the most distinct terms, then most matches."""
+    """Greedily pick non-overlapping windows with the most distinct terms, then most matches.
+
+    A window is a match and the matches after it that end within _FRAGMENT_CHARS of
+    its start. Matches never overlap, so starts and ends both rise: each window ends
+    where the one before it ended or later, and one pass with a count per term sizes
+    them all (a slice and a set per window made this quadratic in the matches).
+    """
+    starts = [m.start for m in found]
+    ends = [m.end for m in found]
+    terms = [m.term for m in found]
+    one_term = len(set(terms)) == 1
+    in_window: dict[str, int] = {}  # term -> matches in found[first:beyond]
     candidates = []
-    starts = [m.start for m in found]  # in order: later matches cannot fit a window
-    one_term = len({m.term for m in found}) == 1
-    for i, first in enumerate(found):
-        limit = first.start + _FRAGMENT_CHARS
-        beyond = bisect.bisect_right(starts, limit, i)
-        window = found[i:beyond]
-        # Matches never overlap, so their ends are in order too: only the last few can
-        # run past the window's end.
-        if window[-1].end > limit:
-            window = [m for m in window if m.end <= limit]
-            if not window:
-                continue
-        distinct = 1 if one_term else len({m.term for m in window})
-        candidates.append((distinct, len(window), -first.start, window))
-    candidates.sort(reverse=True, key=itemgetter(0, 1, 2))  # not the window itself
-    chosen: list[list[_Match]] = []
-    for *_, window in candidates:
-        start, end = window[0].start - _CONTEXT_CHARS, window[-1].end + _CONTEXT_CHARS
-        if all(
-            end < w[0].start - _CONTEXT_CHARS or start > w[-1].end + _CONTEXT_CHARS for w in chosen
-        ):
-            chosen.append(window)
-        if len(chosen) == fragments:
-            break
-    return chosen
+    beyond = 0
+    for first, start in enumerate(starts):
+        if beyond < first:
+            beyond = first
+        limit = start + _FRAGMENT_CHARS
+        while beyond < len(ends) and ends[beyond] <= limit:
+            if not one_term:
+                in_window[terms[beyond]] = in_window.get(terms[beyond], 0) + 1
+            beyond += 1
+        if beyond == first:
+            continue  # the match alone is longer than a fragment (a giant token)
+        distinct = 1 if one_term else len(in_window)
+        candidates.append((distinct, beyond - first, -start, first, beyond))
+        if not one_term:
+            left = in_window[terms[first]] - 1
+            if left:
+                in_window[terms[first]] = left
+            else:
+                del in_window[terms[first]]
+    candidates.sort(reverse=True)  # starts differ: first and beyond never decide
+    chosen: list[tuple[int, int]] = []  # (first start, last end) of each chosen window
+    picked: list[list[_Match]] = []
+    for _, _, _, first, beyond in candidates:
+        start, end = starts[first] - _CONTEXT_CHARS, ends[beyond - 1] + _CONTEXT_CHARS
+        for low, high in chosen:
+            if not (end < low - _CONTEXT_CHARS or start > high + _CONTEXT_CHARS):
+                break
+        else:
+            chosen.append((starts[first], ends[beyond - 1]))
+            picked.append(found[first:beyond])
+            if len(picked) == fragments:
+                break
+    return picked
 
 
 def _span(text: str, window: list[_Match]) -> tuple[int, int]:
