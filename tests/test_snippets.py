@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from index.analysis import TOKEN, english_term
 from index.schema import english_analyzer
-from search.snippets import SNIPPET_SCAN_CHARS, Highlighter
+from search.snippets import (
+    _CONTEXT_CHARS,
+    _FRAGMENT_CHARS,
+    SNIPPET_SCAN_CHARS,
+    Highlighter,
+    _best_windows,
+    _Match,
+)
 
 _HIGHLIGHTER = Highlighter(english_analyzer())
 _WORD_CHAR = re.compile(r"[^\W_]")
@@ -124,3 +131,44 @@ def test_a_match_longer_than_a_fragment_gives_the_lead_not_an_error() -> None:
     text = f"Some intro words. {giant} and the rest."
     snippet = _HIGHLIGHTER.snippet((text,), {giant}, forms=frozenset({giant}))
     assert snippet.startswith("Some intro words.")
+
+
+def _windows_by_brute_force(found: list, fragments: int) -> list[list]:
+    """Every window (a match and the matches after it ending within a fragment of its
+    start) scored by distinct terms, then matches, then earliest; the best ones taken
+    greedily while they keep their context apart. Slow and obvious: the reference."""
+    scored = []
+    for i, first in enumerate(found):
+        window = [m for m in found[i:] if m.end <= first.start + _FRAGMENT_CHARS]
+        if window:
+            scored.append(((len({m.term for m in window}), len(window), -first.start), window))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    chosen: list[list] = []
+    for _, window in scored:
+        start, end = window[0].start - _CONTEXT_CHARS, window[-1].end + _CONTEXT_CHARS
+        apart = [
+            end < w[0].start - _CONTEXT_CHARS or start > w[-1].end + _CONTEXT_CHARS for w in chosen
+        ]
+        if all(apart) and len(chosen) < fragments:
+            chosen.append(window)
+    return chosen
+
+
+_GAPS = st.sampled_from([0, 1, 5, 40, 120, 179, 180, 181, 400])
+_LENGTHS = st.sampled_from([1, 4, 9, 60, 179, 180, 181, 300])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(_GAPS, _LENGTHS, st.sampled_from("abcd")), max_size=40),
+    st.integers(1, 5),
+)
+def test_best_windows_are_the_ones_a_search_of_every_window_picks(
+    layout: list[tuple[int, int, str]], fragments: int
+) -> None:
+    found, position = [], 0
+    for gap, length, term in layout:  # matches in text order, never overlapping
+        position += gap
+        found.append(_Match(position, position + length, term))
+        position += length
+    assert _best_windows(found, fragments) == _windows_by_brute_force(found, fragments)
