@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -477,7 +478,7 @@ def _python_load(port: int, paths: list[str], seconds: float) -> dict:
 
 
 WARMUP_SECONDS = 5
-HTTP_ROUNDS = 3
+HTTP_ROUNDS = 5
 PAIRED_HEALTHZ_SECONDS = 2
 
 
@@ -544,27 +545,32 @@ def measure_http(
             print("  http: warming both workers ...", file=sys.stderr, flush=True)
             load(port, warmup_paths(spare_slug), WARMUP_SECONDS, work)
             # The machine is shared and its speed drifts within seconds, so endpoints
-            # take turns in HTTP_ROUNDS short rounds, each turn right after a short
-            # healthz run whose rate it is divided by; each figure is the median of its
-            # rounds. Each round sends its own share of the URLs (the unique queries
-            # stay unique across rounds).
+            # take turns in HTTP_ROUNDS short rounds with a short healthz run between
+            # every two turns; a turn's share is its rate over the geometric mean of the
+            # healthz runs just before and just after it (a drift during the turn falls
+            # on both sides alike), and each figure is the median of its rounds. Each
+            # round sends its own share of the URLs (the unique queries stay unique
+            # across rounds).
             measured: dict[str, list[dict]] = {name: [] for name in endpoints}
             paired: dict[str, list[float]] = {name: [] for name in endpoints if name != "healthz"}
             for round_number in range(HTTP_ROUNDS):
-                for name, paths in endpoints.items():
-                    if name == "healthz":
-                        continue
+                before = load(port, endpoints["healthz"], PAIRED_HEALTHZ_SECONDS, work)
+                measured["healthz"].append(before)
+                for name in paired:
                     print(f"  http: {name} (round {round_number + 1}) ...", file=sys.stderr)
-                    ceiling = load(port, endpoints["healthz"], PAIRED_HEALTHZ_SECONDS, work)
-                    share = paths[round_number::HTTP_ROUNDS] or paths
+                    share = endpoints[name][round_number::HTTP_ROUNDS] or endpoints[name]
                     row = load(port, share, seconds / HTTP_ROUNDS, work)
-                    measured["healthz"].append(ceiling)
+                    after = load(port, endpoints["healthz"], PAIRED_HEALTHZ_SECONDS, work)
+                    measured["healthz"].append(after)
                     measured[name].append(row)
-                    paired[name].append(row["rps"] / ceiling["rps"])
+                    paired[name].append(row["rps"] / math.sqrt(before["rps"] * after["rps"]))
+                    before = after
             rows: dict = {name: _median_row(runs) for name, runs in measured.items()}
             rows["healthz"]["vs_healthz"] = 1.0
+            rows["healthz"]["vs_healthz_range"] = [1.0, 1.0]
             for name, ratios in paired.items():
                 rows[name]["vs_healthz"] = statistics.median(ratios)
+                rows[name]["vs_healthz_range"] = [min(ratios), max(ratios)]
             rows["worker_rss_mb"] = worker_rss_mb(server)
         finally:
             server.terminate()
@@ -630,6 +636,11 @@ def summarise(size: int, reindex: dict, latency: dict, http: dict) -> dict:
         "http_vs_healthz": {
             k: round(v["vs_healthz"], 3) for k, v in http.items() if isinstance(v, dict)
         },
+        "http_vs_healthz_range": {
+            k: [round(x, 3) for x in v["vs_healthz_range"]]
+            for k, v in http.items()
+            if isinstance(v, dict)
+        },
         "http_p99_ms": {k: round(v["p99_ms"], 2) for k, v in http.items() if isinstance(v, dict)},
         "reindex_full_s": round(full["build_s"], 2),
         "reindex_full_wall_s": round(full["wall_s"], 2),
@@ -661,15 +672,20 @@ def print_table(figures: dict, latency: dict, http: dict) -> None:
             f"{vs_bm25s:>13}{vs_whoosh:>19}"
         )
     if http:
-        print(f"\n{'HTTP (2 workers)':<22}{'req/s':>9}{'p99 ms':>9}{'/ healthz':>11}{'non-2xx':>9}")
+        print(
+            f"\n{'HTTP (2 workers)':<22}{'req/s':>9}{'p99 ms':>9}{'/ healthz':>11}"
+            f"{'rounds':>13}{'non-2xx':>9}"
+        )
         for name, row in http.items():
             if isinstance(row, dict):
+                low, high = row["vs_healthz_range"]
                 print(
                     f"{name:<22}{row['rps']:>9.0f}{row['p99_ms']:>9.1f}"
-                    f"{row['vs_healthz']:>10.2f}x{row['non_2xx']:>9}"
+                    f"{row['vs_healthz']:>10.2f}x{f'{low:.2f}-{high:.2f}':>13}{row['non_2xx']:>9}"
                 )
         print(
-            "(/ healthz: median over rounds of each turn's rate over the healthz run just before)"
+            f"(/ healthz: median over {HTTP_ROUNDS} rounds of each turn's rate over the healthz"
+            " runs just before and after it; rounds: the lowest and highest of them)"
         )
     f = figures
     print(
