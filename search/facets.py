@@ -120,7 +120,6 @@ class FacetTable:
         # Every facet's values stacked: a search without filters counts all four facets
         # over the same matches, in one product instead of four.
         self._stacked = sp.vstack([f.by_value for f in self.facets.values()], format="csr")
-        self._offsets = np.cumsum([0] + [len(f.keys) for f in self.facets.values()]).tolist()
         self.levels = _dominant_levels(summary["categories"])
         # (name, key, level) of every value, facet after facet, made once per build.
         self._labels = [
