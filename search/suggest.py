@@ -81,8 +81,11 @@ def suggest(
         visible &= mask
     for word in parsed.excluded_words:
         visible &= ~ranking.containing(word)
+    # Stop words and single letters are not indexed in English posts: typed in a
+    # question ("how to pitch a te") they would leave no post to count or match.
+    narrowing = [word for word in finished if english_term(word) is not None]
     context = visible.copy()
-    for word in finished:
+    for word in narrowing:
         context &= ranking.containing(word)
     if parsed.prefix:
         stem = parsed.text[: len(parsed.text) - len(parsed.text.split(" ")[-1])]
@@ -93,8 +96,12 @@ def suggest(
         ]
         scored = []
         everywhere = bool(context.all())  # a first word, nothing hidden or filtered out
+        anywhere = everywhere or bool(context.any())  # else no completion is in a post
         for word in candidates:
-            together = ranking.posts_with(word) if everywhere else ranking.count_in(word, context)
+            if everywhere:
+                together = ranking.posts_with(word)
+            else:
+                together = ranking.count_in(word, context) if anywhere else 0
             if together:
                 scored.append((together, ranking.df(word), word))
         scored.sort(key=lambda item: (-item[0], -item[1], item[2]))
@@ -107,10 +114,10 @@ def suggest(
             Completion(text=f"{stem}{word}", word=word, posts=together)
             for together, word in chosen[:limit]
         ]
-    if not (finished or parsed.prefix) or titles <= 0:
+    if not (narrowing or parsed.prefix) or titles <= 0:
         return out
     in_title = visible.copy()
-    for word in finished:
+    for word in narrowing:
         in_title &= ranking.in_titles(word)
     if parsed.prefix:
         in_title &= ranking.in_titles(parsed.prefix, prefix=True)

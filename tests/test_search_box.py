@@ -269,6 +269,22 @@ def test_suggest_completes_the_last_word_and_finds_titles(shelf: Searcher) -> No
     assert "<mark>" in found.posts[0].title_html
 
 
+def test_stop_words_typed_before_the_last_word_narrow_nothing(shelf: Searcher) -> None:
+    """English posts do not index stop words or single letters: typed as questions are
+    ("how to pitch a te"), they must not empty the posts a completion is counted in or
+    the titles that can match."""
+    asked = shelf.suggest("how to pitch a te")
+    assert [c.text for c in asked.completions][:1] == ["how to pitch a tent"]
+    assert [p.slug for p in asked.posts] == ["tent"]
+    assert "<mark>tent</mark>" in asked.posts[0].title_html.lower()
+    # Words the posts do index still narrow: no post holds "marathon" and a tent.
+    narrowed = shelf.suggest("marathon te")
+    assert "marathon tent" not in [c.text for c in narrowed.completions]
+    assert narrowed.posts == []
+    # Nothing but stop words finished and nothing being typed: no title is "matched".
+    assert shelf.suggest("how to ").posts == []
+
+
 def test_counting_a_words_posts_in_a_mask_equals_intersecting_masks(shelf: Searcher) -> None:
     """Suggest counts each completion's posts among the context's without a mask per word."""
     ranking = shelf.current().ranking
