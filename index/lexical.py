@@ -8,8 +8,9 @@ and a query is a sum of a few sparse rows in numpy. What is kept per build:
   a word vocabulary. Counts, not weights, so an incremental build re-counts only the
   changed posts and re-weighs everything exactly as a full build would.
 - `lexical.npz` + `lexical.json`: the term-major BM25F matrix (one row per term, one
-  column per post in catalog order), the title-presence matrix used by suggestions,
-  and the word vocabulary with document frequencies for completion and spelling.
+  column per post in catalog order), the title matrix used by suggestions (the same
+  weights, kept only where the title holds the term), and the word vocabulary with
+  document frequencies for completion and spelling.
 
 BM25F: each field's term frequency is normalised by that field's length, weighted,
 summed, then saturated once (k1); IDF is Lucene's ln(1 + (N - df + .5) / (df + .5)).
@@ -35,6 +36,8 @@ WORD_COUNTS_FILE = "words.npz"
 WORD_VOCAB_FILE = "words.json"
 LEXICAL_FILE = "lexical.npz"
 LEXICAL_VOCAB_FILE = "lexical.json"
+# What the title matrix holds, recorded in lexical.json: builds before it held 1s.
+TITLE_VALUES = "bm25f"
 FIELDS = ("title", "text")
 
 
@@ -144,7 +147,7 @@ class LexicalIndex:
 
     terms: list[str]
     weights: sp.csr_matrix  # terms x posts, float32
-    titles: sp.csr_matrix  # terms x posts, 1 where the term is in the title
+    titles: sp.csr_matrix  # terms x posts: the BM25F weight where the term is in the title
     words: list[str]  # sorted
     word_df: np.ndarray  # int32, posts containing each word
 
@@ -156,7 +159,7 @@ class LexicalIndex:
             **_csr_arrays("titles", self.titles),
             word_df=self.word_df,
         )
-        payload = {"terms": self.terms, "words": self.words}
+        payload = {"terms": self.terms, "words": self.words, "title_values": TITLE_VALUES}
         (out_dir / LEXICAL_VOCAB_FILE).write_text(json.dumps(payload), encoding="utf-8")
 
     @classmethod
@@ -181,7 +184,7 @@ def weigh(counts: WordCounts, settings: RankingSettings) -> LexicalIndex:
     mapping, terms = _word_to_term(counts)
     kinds = [_lang_key(x) for x in counts.langs]
     title = _per_term(counts.title, kinds, mapping, len(terms))
-    titles = (title > 0).T.tocsr().astype(np.float32)
+    in_title = title > 0
     frequency: sp.csr_matrix | None = None
     for counted, weight, b in (
         (title, settings.title_weight, settings.b_title),
@@ -208,11 +211,26 @@ def weigh(counts: WordCounts, settings: RankingSettings) -> LexicalIndex:
         saturated * np.float32(settings.k1 + 1), saturated + np.float32(settings.k1), out=saturated
     )
     saturated *= idf[frequency.indices]
+    titles = _title_weights(frequency, in_title)
     weights = frequency.T.tocsr()
     del frequency
     return LexicalIndex(
         terms, weights.astype(np.float32, copy=False), titles, counts.vocabulary, word_df
     )
+
+
+def _title_weights(frequency: sp.csr_matrix, in_title: sp.csr_matrix) -> sp.csr_matrix:
+    """terms x posts: each term's whole BM25F weight in each post whose title holds it.
+
+    Suggestions rank the posts whose titles match from these alone (every worker holds
+    them), without reading the postings of every completion. `frequency` holds the
+    weights (posts x terms) and `in_title` where titles hold terms; every title entry
+    has a positive weight, so the product keeps exactly the title entries.
+    """
+    titles = frequency.multiply(in_title).T.tocsr().astype(np.float32)
+    if titles.nnz != in_title.nnz:
+        raise AssertionError("a term in a title got no weight")
+    return titles
 
 
 def _word_df(counts: WordCounts) -> np.ndarray:

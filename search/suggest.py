@@ -123,7 +123,7 @@ def suggest(
         in_title &= ranking.in_titles(parsed.prefix, prefix=True)
     rows = np.flatnonzero(in_title)
     if rows.size:
-        scores = ranking.score(finished, parsed.prefix, rows=rows)
+        scores = ranking.title_scores(finished, parsed.prefix, rows)
         order = np.lexsort((loaded.slug_rank[rows], -loaded.recency[rows], -scores))
         words = finished + tuple(c.word for c in out.completions) + (parsed.prefix or "",)
         # Marked by the corpus forms of the terms, as search hits are (a word whose stem

@@ -15,6 +15,7 @@ from api import create_app
 from api.cli import main
 from api.zero_results import ZeroResultLog, normalise, read_report
 from index import build
+from index.lexical import LexicalIndex
 from search import Searcher, SearchRequest
 from search.cache import AnswerCache
 from search.query import parse_query
@@ -315,6 +316,70 @@ def test_scoring_some_posts_gives_their_scores_from_scoring_all(shelf: Searcher)
         shuffled = rng.permutation(rows)
         assert np.array_equal(ranking.score(query, prefix, rows=shuffled), every[shuffled])
         assert ranking.score(query, prefix, rows=rows[:0]).size == 0
+
+
+def test_matching_titles_are_scored_from_the_title_postings(shelf: Searcher) -> None:
+    """Suggestions rank the posts whose titles match by the whole BM25F weights of the
+    typed words, plus the best completion their title holds: read from the weights the
+    build keeps with each title posting, they equal the full matrix's."""
+    ranking = shelf.current().ranking
+    assert ranking.title_weights
+    build_dir = shelf.current().build_dir
+    lexical = LexicalIndex.load(build_dir)
+    weights, titles = lexical.weights.toarray(), lexical.titles.toarray()
+    in_title = titles > 0
+    assert np.array_equal(titles[in_title], weights[in_title])  # the same weights
+    rng = np.random.default_rng(5)
+    words = ranking.words
+    for _ in range(60):
+        typed = tuple(rng.choice(words, int(rng.integers(0, 3))))
+        prefix = str(rng.choice(words))[: int(rng.integers(1, 4))] if rng.random() < 0.8 else None
+        rows = np.ones(ranking.posts, dtype=bool)
+        for word in typed:
+            rows &= ranking.in_titles(word)
+        if prefix:
+            rows &= ranking.in_titles(prefix, prefix=True)
+        rows = np.flatnonzero(rows)
+        typed_rows = list(dict.fromkeys(r for w in typed for r in ranking.term_rows(w)))
+        expected = weights[typed_rows][:, rows].sum(axis=0)
+        if prefix:
+            completed = {r for w in ranking.completions(prefix) for r in ranking.term_rows(w)}
+            extra = sorted(completed - set(typed_rows))
+            if extra:
+                expected = expected + (weights[extra] * in_title[extra])[:, rows].max(axis=0)
+        got = ranking.title_scores(typed, prefix, rows)
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_a_title_ranks_by_the_completion_it_holds_not_one_in_its_body(tmp_path: Path) -> None:
+    posts = tmp_path / "posts"
+    body = "After the kettlebell swings of the day, the kettlebell goes back on its shelf. "
+    write_post(posts, "care.md", {"title": "Kettle care"}, body * 8 + "Then I fill the kettle.")
+    for name in ("tea", "camp", "shop", "gift"):  # "kettle" is common, "kettlebell" rare
+        write_post(posts, f"{name}.md", {"title": f"The {name} kettle"}, f"A kettle for {name}.")
+    build(posts, tmp_path / "index")
+    with Searcher(tmp_path / "index") as searcher:
+        ranking = searcher.current().ranking
+        lexical = LexicalIndex.load(searcher.current().build_dir)
+        rows = np.flatnonzero(ranking.in_titles("kett", prefix=True))
+        care = searcher.current().row_of["care"]
+        assert searcher.current().posts[care]["lang"] == "en"
+        kettle = lexical.terms.index("kettl")
+        held = ranking.title_scores((), "kett", rows)[list(rows).index(care)]
+        assert held == lexical.weights[kettle, care]  # not its body's heavier kettlebell
+        assert held < ranking.score((), "kett")[care]
+
+
+def test_builds_without_title_weights_score_titles_from_every_posting(shelf: Searcher) -> None:
+    """A build made before title postings carried weights is still served."""
+    ranking = shelf.current().ranking
+    rows = np.flatnonzero(ranking.in_titles("kettle"))
+    try:
+        ranking.title_weights = False
+        older = ranking.title_scores(("kettle",), "ca", rows)
+    finally:
+        ranking.title_weights = True
+    assert np.array_equal(older, ranking.score(("kettle",), "ca", rows=rows))
 
 
 def test_a_word_in_english_and_other_posts_counts_each_post_once(tmp_path: Path) -> None:
