@@ -38,7 +38,9 @@ SETTINGS: dict[str, Setting] = {
         256, "Answers each worker keeps per build (search, suggest, related); 0: no cache."
     ),
     "RESPONSE_CACHE_MB": Setting(
-        32.0, "Megabytes of encoded GET answers each worker keeps (per URL and ETag); 0: none."
+        32.0,
+        "Megabytes of encoded GET answers each worker keeps (per URL and ETag, from a URL's"
+        " second request on); 0: none.",
     ),
     "BOOST_FEATURED": Setting(0.0, "Featured posts score ×(1 + this); 0: off (the default)."),
     "BOOST_TRENDING": Setting(0.0, "Trending posts score ×(1 + this); 0: off (the default)."),
