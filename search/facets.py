@@ -166,9 +166,11 @@ class FacetTable:
         Values are shown most frequent first (years newest first), at most
         MAX_FACET_VALUES of them, plus every chosen value (0 if nothing carries it).
         """
-        if masks:  # each facet counted over the matches that pass the other filters
+        # Each facet is counted over the matches that pass the other filters.
+        scopes = {name: _scope(matched, masks, name) for name in self.facets}
+        if masks:
             totals = np.concatenate(
-                [facet.totals(_scope(matched, masks, name)) for name, facet in self.facets.items()]
+                [facet.totals(scopes[name]) for name, facet in self.facets.items()]
             )
         else:  # every facet over the same matches: one product instead of four
             totals = self._stacked @ matched.astype(np.float32)
@@ -187,10 +189,9 @@ class FacetTable:
             if chosen:
                 names, levels = facet.names, self.levels if name == "categories" else {}
                 listed = {value.value for value in found}
-                scope = _scope(matched, masks, name)
                 for key in dict.fromkeys(chosen):
                     if key not in listed:
-                        count = facet.count_of(key, scope)
+                        count = facet.count_of(key, scopes[name])
                         found.append(FacetValue(names.get(key, key), key, count, levels.get(key)))
             out[name] = found
         return out

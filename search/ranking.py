@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -100,20 +100,8 @@ class Ranking:
         `score(...)[rows]` without adding up every posting (suggest ranks only the posts
         whose titles match).
         """
-        scores = np.zeros(self.posts if rows is None else len(rows), dtype=np.float32)
-        term_rows = dict.fromkeys(r for w in words for r in self.term_rows(w))
-        for row in term_rows:
-            ids, weights = self._postings(row, rows)
-            scores[ids] += weights
-        if prefix:
-            best = np.zeros_like(scores)
-            for word in self.completions(prefix):
-                for row in self.term_rows(word):
-                    if row not in term_rows:
-                        ids, weights = self._postings(row, rows)
-                        best[ids] = np.maximum(best[ids], weights)
-            scores += best
-        return scores
+        size = self.posts if rows is None else len(rows)
+        return self._summed(words, prefix, size, lambda row: self._postings(row, rows))
 
     def title_scores(
         self, words: Iterable[str], prefix: str | None, rows: np.ndarray
@@ -129,17 +117,28 @@ class Ranking:
         """
         if not self.title_weights:
             return self.score(words, prefix, rows=rows)
-        scores = np.zeros(len(rows), dtype=np.float32)
+        return self._summed(words, prefix, len(rows), lambda row: self._title_postings(row, rows))
+
+    def _summed(
+        self,
+        words: Iterable[str],
+        prefix: str | None,
+        size: int,
+        postings: Callable[[int], tuple[np.ndarray, np.ndarray]],
+    ) -> np.ndarray:
+        """Each distinct term of `words` once, plus the best completion of `prefix`, over
+        `size` places; `postings(row)` gives a term row's (places, weights)."""
+        scores = np.zeros(size, dtype=np.float32)
         term_rows = dict.fromkeys(r for w in words for r in self.term_rows(w))
         for row in term_rows:
-            ids, weights = self._title_postings(row, rows)
+            ids, weights = postings(row)
             scores[ids] += weights
         if prefix:
             best = np.zeros_like(scores)
             for word in self.completions(prefix):
                 for row in self.term_rows(word):
                     if row not in term_rows:
-                        ids, weights = self._title_postings(row, rows)
+                        ids, weights = postings(row)
                         best[ids] = np.maximum(best[ids], weights)
             scores += best
         return scores
@@ -147,21 +146,16 @@ class Ranking:
     def _title_postings(self, row: int, posts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(places in `posts`, weights) of the posts of `posts` whose titles hold a term."""
         ids, weights = self.titles.row(row)
-        at = np.searchsorted(ids, posts)
-        held = at < ids.size
-        held[held] = ids[at[held]] == posts[held]
-        return np.flatnonzero(held), weights[at[held]]
+        places, at = _places_of(posts, ids)
+        return places, weights[at]
 
     def _postings(self, row: int, posts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """(posts, weights) of a term's row; with `posts`, only the entries of those
         posts, numbered by their place in `posts` (a row's posts are sorted)."""
         if posts is None:
             return self.weights.row(row)
-        ids = self.weights.columns(row)
-        at = np.searchsorted(ids, posts)
-        held = at < ids.size
-        held[held] = ids[at[held]] == posts[held]
-        return np.flatnonzero(held), self.weights.values_at(row, at[held])
+        places, at = _places_of(posts, self.weights.columns(row))
+        return places, self.weights.values_at(row, at)
 
     def containing(self, word: str) -> np.ndarray:
         """Boolean mask of the posts that contain a word (in any field)."""
@@ -236,3 +230,11 @@ class Ranking:
         """Close the postings files (once no request uses this build)."""
         self.weights.close()
         self.titles.close()
+
+
+def _places_of(posts: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(places in `posts`, positions in `ids`) of the posts found in `ids`, a sorted row."""
+    at = np.searchsorted(ids, posts)
+    held = at < ids.size
+    held[held] = ids[at[held]] == posts[held]
+    return np.flatnonzero(held), at[held]
