@@ -469,6 +469,8 @@ def test_invalid_draft_flag_is_a_parse_error(posts_dir: Path) -> None:
         ("Run `pip install flask` first.", ["Run pip install flask first."], ["`"]),
         ("```python\nprint('fenced')\n```", ["print('fenced')"], ["```"]),
         ("| a | b |\n|---|---|\n| cell one | cell two |", ["cell one", "cell two"], ["|"]),
+        ("> " * 300 + "deeply quoted words", ["deeply quoted words"], [">"]),
+        ("".join("  " * i + "- step\n" for i in range(300)) + "\nafter", ["step", "after"], ["-"]),
     ],
     ids=[
         "heading",
@@ -494,6 +496,8 @@ def test_invalid_draft_flag_is_a_parse_error(posts_dir: Path) -> None:
         "inline-code",
         "fence",
         "table",
+        "300-deep-quote",
+        "300-deep-list",
     ],
 )
 def test_body_text_keeps_what_readers_see(
