@@ -48,8 +48,13 @@ def word_counts(text: str) -> Counter[str]:
     blanked = blank(text.lower(), _WORD_BYTES)
     # A dot next to a blank never joins two words: blanked here, in C, it leaves far
     # fewer pieces to re-tokenise (every sentence ends with one).
-    counted = Counter(pieces(blanked.replace(b". ", b"  ").replace(b" .", b"  ")))
-    return resplit(counted, [p for p in counted if "." in p or not p.isascii()], words)
+    blanked = blanked.replace(b". ", b"  ").replace(b" .", b"  ")
+    counted = Counter(pieces(blanked))
+    if blanked.isascii():  # most posts once quotes and dashes are blanked: test no piece
+        unplain = [p for p in counted if "." in p] if b"." in blanked else []
+    else:
+        unplain = [p for p in counted if "." in p or not p.isascii()]
+    return resplit(counted, unplain, words)
 
 
 def english_term(word: str) -> str | None:

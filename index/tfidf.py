@@ -151,8 +151,13 @@ def _token_counts(folded: str) -> Counter[str]:
     """`Counter(_TOKENS.findall(folded))`, split in C (see blanking.py): only the
     distinct pieces holding non-ASCII characters, and one-character pieces (no token),
     need Python."""
-    counted = Counter(pieces(blank(folded, _TOKEN_BYTES)))
-    return resplit(counted, [p for p in counted if len(p) < 2 or not p.isascii()], _TOKENS.findall)
+    blanked = blank(folded, _TOKEN_BYTES)
+    counted = Counter(pieces(blanked))
+    if blanked.isascii():  # the only pieces to drop are single characters: look them up
+        unplain = [c for c in ASCII_WORD_CHARACTERS if c in counted]
+    else:
+        unplain = [p for p in counted if len(p) < 2 or not p.isascii()]
+    return resplit(counted, unplain, _TOKENS.findall)
 
 
 def count_terms(posts: Sequence[Post], stop_words: frozenset[str] | None = None) -> TermCounts:
