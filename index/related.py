@@ -272,12 +272,28 @@ def taxonomy_matrix(
 
 
 def sharpen(text_matrix: sp.csr_matrix, power: float) -> sp.csr_matrix:
-    """TF-IDF rows with every weight raised to `power`, L2-normalised again."""
-    matrix = sp.csr_matrix(text_matrix, dtype=np.float32, copy=True)
-    if power != 1.0:
-        np.power(matrix.data, power, out=matrix.data)
-    matrix.eliminate_zeros()
-    normalise_rows(matrix)  # in place: the copy above is the only one
+    """TF-IDF rows with every weight raised to `power`, L2-normalised again.
+
+    The result shares `text_matrix`'s index arrays (only the weights are new), and the
+    default power 1.5 is taken as x * sqrt(x): float32 `pow` is several times slower,
+    and this ran over every weight of the corpus in every build (0.5-1.2 s against
+    0.13-0.47 s at 57k posts; the two differ by at most one unit in the last place).
+    """
+    text_matrix = text_matrix.tocsr()
+    weights = np.asarray(text_matrix.data, dtype=np.float32)
+    if power == 1.5:
+        weights = weights * np.sqrt(weights)
+    elif power == 1.0:
+        weights = weights.copy()
+    else:
+        weights = np.power(weights, np.float32(power))
+    matrix = sp.csr_matrix(
+        (weights, text_matrix.indices, text_matrix.indptr), shape=text_matrix.shape
+    )
+    if not weights.all():  # a zero weight (underflow): drop it from a copy of the indices
+        matrix = sp.csr_matrix(matrix, copy=True)
+        matrix.eliminate_zeros()
+    normalise_rows(matrix)  # in place: the weights are this matrix's own
     return matrix
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from index import BuildOptions, build
-from index.related import RelatedLists, RelatedSettings
+from index.related import RelatedLists, RelatedSettings, sharpen
 from search import PostMoved, PostNotFound, Searcher
 from tests.conftest import seed_front, write_post
 
@@ -164,3 +165,21 @@ def test_a_label_on_half_the_posts_says_little(searcher: Searcher) -> None:
     cosine over label vectors would call such posts identical, 1.0)."""
     filler = next(r for r in searcher.related("filler0", 5).results if r.slug.startswith("fill"))
     assert 0 < filler.score_parts["taxonomy"] < 0.2
+
+
+@pytest.mark.parametrize("power", [1.0, 1.5, 2.0, 0.75])
+def test_sharpen_raises_weights_to_the_power_and_normalises_rows(power: float) -> None:
+    rng = np.random.default_rng(7)
+    dense = rng.random((40, 60)) * (rng.random((40, 60)) < 0.2)
+    dense[3] = 0.0  # an empty row stays empty
+    dense[5, :2] = [1e-30, 0.5]  # 1e-30 squared underflows to zero in float32
+    matrix = sp.csr_matrix(dense.astype(np.float32))
+    before = matrix.copy()
+    sharp = sharpen(matrix, power)
+    expected = dense**power
+    norms = np.linalg.norm(expected, axis=1, keepdims=True)
+    expected = np.divide(expected, norms, out=np.zeros_like(expected), where=norms > 0)
+    np.testing.assert_allclose(sharp.toarray(), expected, rtol=2e-6, atol=1e-7)
+    assert sharp.dtype == np.float32
+    assert (sharp.data != 0).all()  # nothing stored that is zero
+    assert (matrix != before).nnz == 0  # the input is left as it was
