@@ -23,13 +23,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from .beside import run_beside
 from .catalog import CarriedCatalog, alias_conflicts, post_record, save_catalog
 from .changes import FileState, detect_changes
 from .errors import NothingToBuild, PostParseError, PostsSkipped
-from .fulltext import build_fulltext
+from .fulltext import build_fulltext, fulltext_documents
 from .lexical import (
     WORD_COUNTS_FILE,
     WORD_VOCAB_FILE,
@@ -274,31 +276,42 @@ def _build_full(
             duplicates=duplicates,
         )
         del posts
-        with _timed(timings, "fulltext"):
-            progress.stage("full text", len(indexed))
-            build_fulltext(indexed, tmp_dir / FULLTEXT_DIR, on_post=lambda _: progress.advance())
+        documents = fulltext_documents(indexed)
         del indexed  # the last use of the body texts
-        with _timed(timings, "ranking"):
-            counts = stack_word_counts(parsed.word_tables, parsed.counted)
-            parsed.word_tables = []
-            release_free_memory()  # the chunks' small arrays, before BM25F is built
-            counts.save(tmp_dir)
-            weigh(counts, options.ranking).save(tmp_dir)
-            del counts
-        with _timed(timings, "tfidf"):
-            table = stack_counts(parsed.term_tables, parsed.counted)
-            parsed.term_tables = []
-            release_free_memory()
-            model = weigh_counts(table)
-            table.save(tmp_dir)
-            del table
-            model.save(tmp_dir)
-        with _timed(timings, "related"):
-            progress.stage("related", len(corpus.records))
-            pins = resolve_pins(corpus.records)
-            compute_related(
-                corpus.records, model.matrix, options.related, progress.advance, pins=pins
-            ).save(tmp_dir)
+        with ExitStack() as stack:
+            # The full-text index needs nothing the other steps make: with two cores,
+            # Whoosh writes it in a process of its own while the matrices are weighed
+            # and the related lists computed (one core was idle while they were weighed).
+            # One process: the other steps keep the second core busy.
+            write = partial(build_fulltext, procs=1)
+            fulltext = run_beside(stack, len(documents), write, documents, tmp_dir / FULLTEXT_DIR)
+            del documents
+            if fulltext.done():  # written here (a small corpus): a failure stops the build now
+                fulltext.result()
+            with _timed(timings, "ranking"):
+                counts = stack_word_counts(parsed.word_tables, parsed.counted)
+                parsed.word_tables = []
+                release_free_memory()  # the chunks' small arrays, before BM25F is built
+                counts.save(tmp_dir)
+                weigh(counts, options.ranking).save(tmp_dir)
+                del counts
+            with _timed(timings, "tfidf"):
+                table = stack_counts(parsed.term_tables, parsed.counted)
+                parsed.term_tables = []
+                release_free_memory()
+                model = weigh_counts(table)
+                table.save(tmp_dir)
+                del table
+                model.save(tmp_dir)
+            with _timed(timings, "related"):
+                progress.stage("related", len(corpus.records))
+                pins = resolve_pins(corpus.records)
+                compute_related(
+                    corpus.records, model.matrix, options.related, progress.advance, pins=pins
+                ).save(tmp_dir)
+            progress.stage("full text", len(corpus.records))
+            timings["fulltext"] = fulltext.result()  # its own time, overlapping the others
+            progress.advance(len(corpus.records))
         extra = {
             "mode": "full",
             "drift": {"changed_since_full": 0},

@@ -13,8 +13,10 @@ all of them at the next full build (see FULL_REBUILD_SHARE in build.py).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
@@ -34,40 +36,48 @@ PARALLEL_FROM = 2000
 CODEC = W3Codec(compression=0)
 
 
+def fulltext_documents(posts: Sequence[Post]) -> list[dict[str, Any]]:
+    """Each post's Whoosh document: short fields only, a few hundred bytes without the
+    body, so a full build can hand them to the process that writes the index."""
+    return [post_to_document(post) for post in posts]
+
+
 def build_fulltext(
-    posts: Sequence[Post],
+    documents: Sequence[dict[str, Any]],
     out_dir: Path,
-    on_post: Callable[[Post], None] | None = None,
     segment_docs: int | None = None,
-) -> None:
-    """Index `posts` into a new Whoosh index in `out_dir` (non-compound segments).
+    procs: int | None = None,
+) -> float:
+    """Index `documents` (see `fulltext_documents`) into a new Whoosh index in
+    `out_dir` (non-compound segments); returns the seconds it took.
 
     Non-compound segments let every worker open a searcher in milliseconds without
-    copying postings into memory (see notes/whoosh-facts.md).
+    copying postings into memory (see notes/whoosh-facts.md). Batches of
+    PARALLEL_FROM documents and more are analysed by `procs` processes (up to two).
     """
+    started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     fulltext = whoosh_index.create_in(str(out_dir), build_schema())
     if segment_docs is None:
-        segment_docs = max(MIN_SEGMENT_DOCS, -(-len(posts) // SEGMENTS))
-    procs = min(2, os.cpu_count() or 1)
-    for start in range(0, len(posts), segment_docs):
-        batch = len(posts[start : start + segment_docs])
-        if procs > 1 and batch >= PARALLEL_FROM:
+        segment_docs = max(MIN_SEGMENT_DOCS, -(-len(documents) // SEGMENTS))
+    procs = min(2, os.cpu_count() or 1) if procs is None else procs
+    for start in range(0, len(documents), segment_docs):
+        batch = documents[start : start + segment_docs]
+        if procs > 1 and len(batch) >= PARALLEL_FROM:
             writer = fulltext.writer(
                 procs=procs, multisegment=True, limitmb=128, compound=False, codec=CODEC
             )
         else:
             writer = fulltext.writer(limitmb=256, compound=False, codec=CODEC)
         try:
-            for post in posts[start : start + segment_docs]:
-                writer.add_document(**post_to_document(post))
-                if on_post is not None:
-                    on_post(post)
+            for document in batch:
+                writer.add_document(**document)
         except BaseException:
             writer.cancel()
             raise
         writer.commit(merge=False)  # one segment per batch (per process when parallel)
     fulltext.close()
+    return time.perf_counter() - started
 
 
 def update_fulltext(index_dir: Path, removed: Sequence[str], added: Sequence[Post]) -> None:

@@ -12,19 +12,18 @@ bounded by `FULL_REBUILD_SHARE`).
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import os
 import shutil
 import struct
 import zipfile
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
+from .beside import run_beside
 from .build import (
     FULL_REBUILD_SHARE,
     FULLTEXT_DIR,
@@ -52,9 +51,6 @@ from .related import PairScorer, RelatedLists, compute_related
 from .store import new_build_dir
 from .tfidf import TermCounts, TfidfModel, count_terms, stack_counts, weigh_counts
 
-# From this many posts, an incremental build weighs the ranking matrix in a second
-# process beside the other steps (below it, starting the process costs more).
-PARALLEL_STEPS_FROM = 2000
 T = TypeVar("T")
 
 
@@ -128,7 +124,7 @@ def build_incrementally(
             # The ranking matrix, the full-text index and the post stores need nothing
             # the TF-IDF and related steps make: with two cores they are written in a
             # process of their own beside them.
-            beside = _beside(
+            beside = run_beside(
                 stack,
                 len(order),
                 _write_beside,
@@ -201,24 +197,6 @@ def _write_beside(
 def _save_tfidf(table: TermCounts, model: TfidfModel, out_dir: Path) -> None:
     table.save(out_dir)
     model.save(out_dir)
-
-
-def _beside(stack: ExitStack, posts: int, function: Callable[..., T], *args: Any) -> Future[T]:
-    """Start `function(*args)` in a forked process when the corpus is large enough for
-    two cores to pay (PARALLEL_STEPS_FROM posts), else run it here; the result either
-    way. An exception in the process is raised by `result()`; the process is waited
-    for when `stack` closes."""
-    if posts < PARALLEL_STEPS_FROM or (os.cpu_count() or 1) < 2:
-        done: Future[T] = Future()
-        try:
-            done.set_result(function(*args))
-        except Exception as exc:
-            done.set_exception(exc)
-        return done
-    # Fork, like the parse pool: the child closes its copy of the reindex lock.
-    context = multiprocessing.get_context("fork")
-    pool = stack.enter_context(ProcessPoolExecutor(max_workers=1, mp_context=context))
-    return pool.submit(function, *args)
 
 
 def _check_slugs(fresh: list[Post], kept: dict[str, dict[str, Any]]) -> None:

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from whoosh import index as whoosh_index
 
 from index import BuildOptions, NothingToBuild, PostsSkipped, ReindexLocked, build
+from index import beside as beside_module
 from index.errors import BuildCorrupt
 from index.manifest import verify_build
 from index.store import current_build_dir, writer_lock
@@ -472,3 +474,50 @@ def test_a_build_collects_garbage_rarely_and_restores_the_thresholds(
     build(posts, tmp_path / "index")
     assert seen and seen[0][0] == max(before[0], BUILD_GC_THRESHOLD)
     assert gc.get_threshold() == before
+
+
+def _full_text_fails(*args: object, **kwargs: object) -> float:
+    """A full-text step that fails (module level: the forked process unpickles it)."""
+    raise OSError(28, "No space left on device for the full-text index")
+
+
+@pytest.mark.parametrize("beside", [True, False])
+def test_a_failing_full_text_step_publishes_nothing_in_either_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool
+) -> None:
+    """A full build writes the full-text index in a second process beside the other
+    steps (from PARALLEL_STEPS_FROM posts) or in its own: a failure there stops the build
+    and leaves the served one alone."""
+    build_module = importlib.import_module("index.build")
+    index_dir = tmp_path / "index"
+    served = build(SAMPLE_POSTS, index_dir).build_dir
+    monkeypatch.setattr(beside_module, "PARALLEL_STEPS_FROM", 0 if beside else 10**9)
+    monkeypatch.setattr(build_module, "build_fulltext", _full_text_fails)
+    with pytest.raises(OSError, match="full-text index"):
+        build(SAMPLE_POSTS, index_dir, BuildOptions(full=True))
+    assert current_build_dir(index_dir) == served
+    assert [p.name for p in (index_dir / "builds").iterdir()] == [served.name]
+
+
+def test_the_full_text_index_written_beside_equals_the_one_written_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(beside_module, "PARALLEL_STEPS_FROM", 0)
+    beside = build(SAMPLE_POSTS, tmp_path / "beside").build_dir
+    monkeypatch.setattr(beside_module, "PARALLEL_STEPS_FROM", 10**9)
+    in_place = build(SAMPLE_POSTS, tmp_path / "in-place").build_dir
+    contents = []
+    for build_dir in (beside, in_place):
+        fulltext = whoosh_index.open_dir(str(build_dir / "fulltext"))
+        with fulltext.searcher() as searcher:
+            reader = searcher.reader()
+            slugs = sorted(fields["slug"] for fields in reader.all_stored_fields())
+            contents.append((slugs, sorted(reader.all_terms())))
+        fulltext.close()
+    assert contents[0] == contents[1] and len(contents[0][0]) > 40
+    with Searcher(tmp_path / "beside") as left, Searcher(tmp_path / "in-place") as right:
+        for query in ('"neural network"', '"sourdough starter"', "category:cooking"):
+            found = [
+                [h.slug for h in s.search(SearchRequest(q=query)).hits] for s in (left, right)
+            ]
+            assert found[0] == found[1] and found[0], query

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 
 from index import BuildResult, NothingToBuild, Post, PostParseError, build, parse_post
 from index.catalog import post_record
-from index.fulltext import build_fulltext
+from index.fulltext import build_fulltext, fulltext_documents
 from index.posts import Category
 from search import Searcher, SearchRequest
 from tests.conftest import ROOT, seed_front, write_post
@@ -715,7 +715,7 @@ def test_every_post_that_parses_can_be_indexed(fronts: list[dict[str, Any]], bod
             for i, f in enumerate(fronts)
         ]
         posts = [p for p in parsed if isinstance(p, Post)]
-        build_fulltext(posts, folder / "fulltext")
+        build_fulltext(fulltext_documents(posts), folder / "fulltext")
         json.dumps([post_record(p) for p in posts], ensure_ascii=False).encode()
 
 

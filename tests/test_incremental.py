@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index import BuildOptions, build, incremental
+from index import beside as beside_module
 from index.analysis import english_term
 from index.catalog import load_catalog, load_summary
 from index.lexical import LexicalIndex, WordCounts
@@ -90,7 +91,7 @@ def twin_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, R
     change_corpus(posts)
     recorder = Recorder()
     with pytest.MonkeyPatch.context() as patch:  # the ranking matrix in its own process
-        patch.setattr(incremental, "PARALLEL_STEPS_FROM", 0)
+        patch.setattr(beside_module, "PARALLEL_STEPS_FROM", 0)
         result = build(posts, root / "incremental", progress=recorder)
     assert result.mode == "incremental"
     assert (result.added, result.modified, result.deleted) == (1, 1, 1)
@@ -225,7 +226,7 @@ def test_a_failing_step_publishes_nothing_in_either_process(
         raise MemoryError("the ranking matrix could not be weighed")
 
     def break_weighing() -> None:
-        monkeypatch.setattr(incremental, "PARALLEL_STEPS_FROM", 0 if beside else 10**9)
+        monkeypatch.setattr(beside_module, "PARALLEL_STEPS_FROM", 0 if beside else 10**9)
         monkeypatch.setattr(incremental, "weigh", broken)  # forked children inherit it
 
     _failing_rebuild_publishes_nothing(
@@ -424,7 +425,7 @@ def test_a_damaged_count_table_makes_the_next_reindex_full(
     """A count table damaged without changing its size passes the size check that
     allows an incremental build; reading it fails its CRC-32, so the reindex rebuilds
     in full instead of failing until someone runs --full (in either process)."""
-    monkeypatch.setattr(incremental, "PARALLEL_STEPS_FROM", 0 if beside else 10**9)
+    monkeypatch.setattr(beside_module, "PARALLEL_STEPS_FROM", 0 if beside else 10**9)
     posts = tmp_path / "p"
     shutil.copytree(SAMPLE_POSTS, posts)
     build(posts, tmp_path / "i")
