@@ -30,7 +30,7 @@ from .analysis import ENGLISH, FOREIGN_PREFIX, english_term, term_of, word_count
 from .mapped import mapped_arrays
 from .posts import Post
 from .schema import own_excerpt
-from .stacking import Counted, add_row, count_tables, stack_rows
+from .stacking import Counted, add_row, count_tables, kept_row_pointers, stack_rows
 
 WORD_COUNTS_FILE = "words.npz"
 WORD_VOCAB_FILE = "words.json"
@@ -262,9 +262,12 @@ def _per_term(
         columns[foreign] = mapping["other"][counts.indices[foreign]]
         del foreign
     kept = columns >= 0
-    ends = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
     matrix = sp.csr_matrix(
-        (counts.data[kept].astype(np.float32), columns[kept], ends[counts.indptr]),
+        (
+            counts.data[kept].astype(np.float32),
+            columns[kept],
+            kept_row_pointers(kept, counts.indptr),
+        ),
         shape=(counts.shape[0], terms),
     )
     matrix.sum_duplicates()  # sorts each row's columns and adds the words of one term

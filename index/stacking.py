@@ -50,6 +50,25 @@ def count_tables(rows: int, tables: Sequence[Counted]) -> tuple[list[sp.csr_matr
     return matrices, vocabulary
 
 
+def kept_row_pointers(kept: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """The row pointers (int64) of a CSR matrix with row pointers `indptr` once only
+    the entries where `kept` is True remain: each row's kept entries are summed on
+    their own (`np.add.reduceat`), then the rows. A running count over every entry gave
+    the same, but numpy's cumulative sum of a bool array costs about 20 ns an entry
+    (0.75 s over the 36 million word counts of 57k posts, against 0.05 s)."""
+    lengths = np.diff(indptr)
+    per_row = np.zeros(lengths.size, dtype=np.int64)
+    nonempty = np.flatnonzero(lengths)
+    if nonempty.size:
+        # A non-empty row's entries run up to the next non-empty row's first one (the
+        # empty rows between start where it ends), and the last up to the last entry.
+        entries = kept[: int(indptr[-1])]
+        per_row[nonempty] = np.add.reduceat(entries, indptr[nonempty], dtype=np.int64)
+    pointers = np.zeros(lengths.size + 1, dtype=np.int64)
+    np.cumsum(per_row, out=pointers[1:])
+    return pointers
+
+
 def stack_rows(
     parts: Sequence[Part], order: Sequence[tuple[int, int]], tables: int
 ) -> tuple[list[sp.csr_matrix], list[str]]:

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from .blanking import ASCII_WORD_CHARACTERS, blank, blanking_table, pieces, resplit
 from .mapped import mapped_arrays
 from .posts import Post
-from .stacking import Counted, add_row, count_tables, stack_rows
+from .stacking import Counted, add_row, count_tables, kept_row_pointers, stack_rows
 
 COUNTS_FILE = "terms.npz"
 TERMS_FILE = "terms.json"
@@ -218,10 +218,7 @@ def _kept_columns(counts: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
     keep[kept] = True
     new_column = (np.cumsum(keep) - 1).astype(np.int32)
     entries = keep[counts.indices]
-    before = np.zeros(entries.size + 1, dtype=np.int32 if entries.size < 2**31 else np.int64)
-    np.cumsum(entries, out=before[1:])
-    indptr = before[counts.indptr].astype(np.int64)
-    del before
+    indptr = kept_row_pointers(entries, counts.indptr)
     indices = new_column[counts.indices[entries]]
     data = counts.data[entries].astype(np.float32)
     return sp.csr_matrix((data, indices, indptr), shape=(counts.shape[0], kept.size), copy=False)

@@ -9,9 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.lexical import count_words, stack_word_counts
 from index.posts import find_post_files, parse_post
+from index.stacking import kept_row_pointers
 from index.tfidf import TERMS_FILE, TermCounts, count_terms, english_stop_words, stack_counts
 from tests.conftest import SAMPLE_POSTS
 
@@ -88,3 +91,20 @@ def test_rows_taken_in_any_order_equal_counting_the_posts_in_that_order() -> Non
         expected_terms = count_terms(chosen)
         assert terms.vocabulary == expected_terms.vocabulary
         assert _same(terms.counts, expected_terms.counts)
+
+
+@given(
+    lengths=st.lists(st.integers(min_value=0, max_value=6), max_size=30),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+@settings(max_examples=300, deadline=None)
+def test_kept_row_pointers_equal_a_running_count_of_the_kept_entries(
+    lengths: list[int], seed: int
+) -> None:
+    """Rows of any length, empty ones first, last and between, and any mask."""
+    indptr = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+    kept = np.random.default_rng(seed).random(int(indptr[-1])) < 0.6
+    expected = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])[indptr]
+    pointers = kept_row_pointers(kept, indptr.astype(np.int32))
+    assert pointers.dtype == np.int64
+    assert np.array_equal(pointers, expected)
