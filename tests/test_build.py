@@ -517,7 +517,5 @@ def test_the_full_text_index_written_beside_equals_the_one_written_in_place(
     assert contents[0] == contents[1] and len(contents[0][0]) > 40
     with Searcher(tmp_path / "beside") as left, Searcher(tmp_path / "in-place") as right:
         for query in ('"neural network"', '"sourdough starter"', "category:cooking"):
-            found = [
-                [h.slug for h in s.search(SearchRequest(q=query)).hits] for s in (left, right)
-            ]
+            found = [[h.slug for h in s.search(SearchRequest(q=query)).hits] for s in (left, right)]
             assert found[0] == found[1] and found[0], query
