@@ -83,8 +83,10 @@ def stack_rows(
     taken out or put in, so its 36 million counts at 57k posts move in a few slices
     instead of being gathered row by row and then permuted (two full copies).
     """
-    vocabulary = sorted({word for _, words in parts for word in words})
-    column_of = {word: i for i, word in enumerate(vocabulary)}
+    # Every part's words joined in C (a full build at 57k posts joins over 200 chunks
+    # of some 60,000 words each: a set comprehension took a third longer).
+    vocabulary = sorted(set().union(*(words for _, words in parts)))
+    column_of = dict(zip(vocabulary, range(len(vocabulary)), strict=True))
     runs = _runs(order)
     # The columns each part's chosen rows use, in that part's own numbering.
     used_here = [np.zeros(len(words), dtype=bool) for _, words in parts]
