@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .beside import run_beside
+from .bodies import body_counts
 from .catalog import CarriedCatalog, alias_conflicts, post_record, save_catalog
 from .changes import FileState, detect_changes
 from .errors import NothingToBuild, PostParseError, PostsSkipped
@@ -402,7 +403,10 @@ def _parse_chunk(
     if not count:
         return results, None, None
     posts = [post for _, post, _, _ in results if post is not None]
-    return results, count_words(posts), count_terms(posts)
+    bodies = [body_counts(post.body_text) for post in posts]  # each body split once
+    words = count_words(posts, [body.words if body else None for body in bodies])
+    terms = count_terms(posts, body_terms=[body.terms if body else None for body in bodies])
+    return results, words, terms
 
 
 def _parse_one(

@@ -19,6 +19,7 @@ summed, then saturated once (k1); IDF is Lucene's ln(1 + (N - df + .5) / (df + .
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -64,9 +65,14 @@ def post_fields(post: Post) -> tuple[str, str]:
     The excerpt is left out when it only repeats the start of the body (counting
     those words twice ranks every post by its first paragraph).
     """
+    return post.title, _text_field(post, post.body_text)
+
+
+def _text_field(post: Post, body: str) -> str:
+    """A post's text field with `body` for its body."""
     labels = " ".join([c.name for c in post.categories] + list(post.labels))
-    parts = (own_excerpt(post), post.body_text, labels)
-    return post.title, "\n".join(part for part in parts if part)
+    parts = (own_excerpt(post), body, labels)
+    return "\n".join(part for part in parts if part)
 
 
 @dataclass
@@ -117,12 +123,21 @@ class WordCounts:
             return english_term(word)
 
 
-def count_words(posts: Sequence[Post]) -> WordCounts:
-    """Count the words of every post's title and text."""
+def count_words(
+    posts: Sequence[Post], body_words: Sequence[Counter[str] | None] | None = None
+) -> WordCounts:
+    """Count the words of every post's title and text. `body_words` may give a post's
+    body words already counted (see bodies.py; None: count them here)."""
     parts: dict[str, Counted] = {f: ([0], [], []) for f in FIELDS}
-    for post in posts:
-        for name, text in zip(FIELDS, post_fields(post), strict=True):
-            add_row(parts[name], word_counts(text))
+    for i, post in enumerate(posts):
+        counted_body = body_words[i] if body_words else None
+        add_row(parts["title"], word_counts(post.title))
+        if counted_body is None:
+            text = word_counts(post_fields(post)[1])
+        else:  # words never cross the line breaks that join the parts: count them apart
+            text = Counter(counted_body)  # a copy in C; then the few other words
+            text.update(word_counts(_text_field(post, "")))
+        add_row(parts["text"], text)
     matrices, vocabulary = count_tables(len(posts), [parts[f] for f in FIELDS])
     return WordCounts(*matrices, vocabulary, [p.lang for p in posts])
 

@@ -30,7 +30,8 @@ TERMS_FILE = "terms.json"
 MATRIX_FILE = "tfidf.npz"
 VOCAB_FILE = "tfidf.json"
 
-_TOKENS = re.compile(r"\w\w+")
+# scikit-learn's token pattern, (?u)\b\w\w+\b: maximal runs of two or more word characters.
+TERM_TOKEN = re.compile(r"\w\w+")
 _TOKEN_BYTES = blanking_table(ASCII_WORD_CHARACTERS)
 _ASCII_BYTES = bytes(range(0x80))
 
@@ -88,13 +89,16 @@ class TfidfModel:
         (out_dir / VOCAB_FILE).write_text(json.dumps(payload), encoding="utf-8")
 
 
-def post_text(post: Post) -> str:
-    """The text a post is compared by: title twice (it says most), excerpt, body.
+def post_text(post: Post, body: str | None = None) -> str:
+    """The text a post is compared by: title twice (it says most), excerpt, body (or
+    `body` instead of it).
 
     Categories and tags are left out: the taxonomy part of the related score weighs
     them by level and rarity, and counting them here too would count them twice.
     """
-    return "\n".join((post.title, post.title, post.excerpt, post.body_text))
+    return "\n".join(
+        (post.title, post.title, post.excerpt, post.body_text if body is None else body)
+    )
 
 
 def fold_text(text: str) -> str:
@@ -128,7 +132,9 @@ def english_stop_words() -> frozenset[str]:
     return ENGLISH_STOP_WORDS
 
 
-def post_terms(post: Post, stop_words: frozenset[str]) -> Counter[str]:
+def post_terms(
+    post: Post, stop_words: frozenset[str], body_terms: Counter[str] | None = None
+) -> Counter[str]:
     """How often each term occurs in the text a post is compared by, leaving out
     `stop_words`: with scikit-learn's English list, what its
     CountVectorizer(stop_words="english", strip_accents="unicode") counts (tested
@@ -137,18 +143,23 @@ def post_terms(post: Post, stop_words: frozenset[str]) -> Counter[str]:
     scikit-learn looks each token up in Python, one at a time; here the tokens are
     counted by `Counter` (in C) and stop words dropped from the distinct terms. Its
     token pattern (two or more word characters between word boundaries) finds the
-    maximal runs of two or more word characters, which `_TOKENS` finds left to right
+    maximal runs of two or more word characters, which `TERM_TOKEN` finds left to right
     without testing two word boundaries at every position (0.86 -> 0.67 ms for a post
-    of 7,700 characters, both changes together).
+    of 7,700 characters, both changes together). `body_terms`, when given, are the
+    body's tokens already counted (see bodies.py).
     """
-    counted = _token_counts(fold_text(post_text(post)))
+    if body_terms is None:
+        counted = _token_counts(fold_text(post_text(post)))
+    else:  # tokens never cross the line breaks that join the parts: count them apart
+        counted = Counter(body_terms)  # a copy in C; then the title's and excerpt's
+        counted.update(_token_counts(fold_text(post_text(post, body=""))))
     for stop_word in stop_words.intersection(counted):
         del counted[stop_word]
     return counted
 
 
 def _token_counts(folded: str) -> Counter[str]:
-    """`Counter(_TOKENS.findall(folded))`, split in C (see blanking.py): only the
+    """`Counter(TERM_TOKEN.findall(folded))`, split in C (see blanking.py): only the
     distinct pieces holding non-ASCII characters, and one-character pieces (no token),
     need Python."""
     blanked = blank(folded, _TOKEN_BYTES)
@@ -157,16 +168,21 @@ def _token_counts(folded: str) -> Counter[str]:
         unplain = [c for c in ASCII_WORD_CHARACTERS if c in counted]
     else:
         unplain = [p for p in counted if len(p) < 2 or not p.isascii()]
-    return resplit(counted, unplain, _TOKENS.findall)
+    return resplit(counted, unplain, TERM_TOKEN.findall)
 
 
-def count_terms(posts: Sequence[Post], stop_words: frozenset[str] | None = None) -> TermCounts:
+def count_terms(
+    posts: Sequence[Post],
+    stop_words: frozenset[str] | None = None,
+    body_terms: Sequence[Counter[str] | None] | None = None,
+) -> TermCounts:
     """Count every term of every post (see post_terms), over a sorted vocabulary,
-    leaving out `stop_words` (scikit-learn's English list unless given)."""
+    leaving out `stop_words` (scikit-learn's English list unless given). `body_terms`
+    may give a post's body tokens already counted (None: count them here)."""
     stop_words = english_stop_words() if stop_words is None else stop_words
     table: Counted = ([0], [], [])
-    for post in posts:
-        add_row(table, post_terms(post, stop_words))
+    for i, post in enumerate(posts):
+        add_row(table, post_terms(post, stop_words, body_terms[i] if body_terms else None))
     (counts,), vocabulary = count_tables(len(posts), [table])
     return TermCounts(counts, vocabulary, stop_words)
 
