@@ -4,10 +4,13 @@ English posts go into stemmed fields; posts in other languages into fields that 
 lowercase and fold accents, so "randonnée" is found by "randonnee" and "randonnée"
 and no English stemmer mangles French words. The query side searches both.
 
-Bodies are not in Whoosh: ranking reads the BM25F matrix (lexical.py), snippets and
-body phrases read the `texts` store (pages.py). Analysing every body word through
-Whoosh's pure-Python pipeline was half of a full build; the short fields kept here
-(title, own excerpt, category and tag names) answer phrase queries and facet terms.
+Bodies and excerpts are not in Whoosh: ranking reads the BM25F matrix (lexical.py),
+snippets and body phrases read the `texts` store (pages.py), excerpt phrases the
+catalog (search/phrases.py). Analysing every body word through Whoosh's pure-Python
+pipeline was half of a full build, and an excerpt (some 30 words) half of what was
+left; the short fields kept here (title, category and tag names) answer phrase
+queries. The schema keeps its excerpt fields, empty in new builds, so one phrase query
+reads builds made before and after.
 """
 
 from __future__ import annotations
@@ -125,7 +128,7 @@ def post_to_document(post: Post) -> dict[str, Any]:
         "labels": " ".join(post.labels),
     }
     if post.lang == "en":
-        document.update(title=post.title, excerpt=own_excerpt(post))
+        document["title"] = post.title
     else:
-        document.update(title_intl=post.title, excerpt_intl=own_excerpt(post))
+        document["title_intl"] = post.title
     return document

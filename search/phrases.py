@@ -5,16 +5,19 @@ own language: in English posts stop words and one-letter words are skipped on bo
 sides (as Whoosh's analyzer renumbers positions), so "state of the art" finds "state
 of the art" and "state-of-the-art"; in other languages every word counts.
 
-Titles, excerpts and category and tag names are in Whoosh with positions. Bodies are
-not (analysing them was half of a full build), so a body is checked directly: the
-ranking matrix narrows the posts to those holding every word of the phrase, and each
-of those bodies is scanned with one regular expression for the words' corpus forms
+Titles and category and tag names are in Whoosh with positions. Bodies and excerpts
+are not (analysing them took most of the time of writing the index), so they are
+checked directly: the ranking matrix narrows the posts to those holding every word of
+the phrase (its text field counts the excerpt and the body), and each of those bodies,
+then the excerpt of each whose body lacks it, is scanned for the words' corpus forms
 (the snippet highlighter's), then the gaps between consecutive words are checked.
+(Builds made before kept excerpts in Whoosh too; those are still searched there.)
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import numpy as np
 from whoosh.query import Or, Phrase, Query
@@ -41,8 +44,8 @@ def phrase_query(phrase: tuple[str, ...]) -> Query | None:
 def body_phrase_rows(
     loaded: LoadedBuild, phrase: tuple[str, ...], skip: np.ndarray, deadline: float
 ) -> tuple[np.ndarray, bool]:
-    """Posts whose body holds the phrase, and whether the time ran out before all were
-    checked. Rows in `skip` (already matched elsewhere) are not read."""
+    """Posts whose body or excerpt holds the phrase, and whether the time ran out before
+    all were checked. Rows in `skip` (already matched elsewhere) are not read."""
     mask = np.zeros(len(loaded.posts), dtype=bool)
     checked = 0
     for english, sequence in _sequences(phrase):
@@ -60,11 +63,19 @@ def body_phrase_rows(
             checked += 1
             if checked % _CHECK_CLOCK_EVERY == 0 and time.monotonic() > deadline:
                 return mask, True
-            text = loaded.texts.get(int(row))
-            found = highlighter.matches(text, set(sequence), forms)
-            if _in_sequence(text, found, sequence, english):
-                mask[row] = True
+            for text in _texts_of(loaded, int(row)):
+                found = highlighter.matches(text, set(sequence), forms)
+                if _in_sequence(text, found, sequence, english):
+                    mask[row] = True
+                    break
     return mask, False
+
+
+def _texts_of(loaded: LoadedBuild, row: int) -> Iterator[str]:
+    """A post's body, then its excerpt: a phrase matches within one of them (the
+    excerpt is only read when the body lacks the phrase)."""
+    yield loaded.texts.get(row)
+    yield loaded.posts[row]["excerpt"]
 
 
 def _sequences(phrase: tuple[str, ...]) -> list[tuple[bool, list[str]]]:

@@ -115,6 +115,28 @@ def test_body_phrases_skip_stop_words_and_punctuation_like_the_index(tmp_path: P
         assert "hyphen" not in slugs(searcher, 'art -"state of the art"')
 
 
+def test_phrases_in_excerpts_are_found_within_the_excerpt_only(tmp_path: Path) -> None:
+    """Excerpts are not in Whoosh: a phrase there is checked in the excerpt itself, in
+    the post's language, and never across the excerpt's end into the body."""
+    posts = tmp_path / "posts"
+    cases = {
+        "in-excerpt": ("Our kit is state-of-the-art, and cheap.", "Nothing about kits here."),
+        "across": ("We looked at the state", "Art lovers came later."),
+        "body-only": ("A summary of the day.", "The state of the art moved on."),
+        "french": ("Le chat noir dort ici.", "Rien de plus."),
+    }
+    for slug, (excerpt, body) in cases.items():
+        front = {"title": f"Post {slug}", "date": "2021-01-01", "excerpt": excerpt}
+        if slug == "french":
+            front["lang"] = "fr"
+        write_post(posts, f"{slug}.md", front, body + " Filler words follow here." * 3)
+    build(posts, tmp_path / "index")
+    with Searcher(tmp_path / "index") as searcher:
+        assert set(slugs(searcher, '"state of the art"')) == {"in-excerpt", "body-only"}
+        assert slugs(searcher, '"chat noir"') == ["french"]
+        assert "in-excerpt" not in slugs(searcher, 'kit -"state art"')
+
+
 def test_a_question_finds_posts_holding_most_of_its_words(zoo_searcher: Searcher) -> None:
     found = slugs(zoo_searcher, "old stories about a dog shape shifting zeppelin")
     assert found[0] == "tanuki" and "raccoon" in found
