@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -438,8 +439,8 @@ class Candidates:
 
     def parts_of(self, chosen: Sequence[int]) -> tuple[np.ndarray, ...]:
         """(combined, text, taxonomy, time) of chosen columns, all among the candidates."""
-        position = {int(column): i for i, column in enumerate(self.columns)}
-        at = np.asarray([position[c] for c in chosen], dtype=np.int64)
+        position = dict(zip(self.columns.tolist(), range(self.columns.size), strict=True))
+        at = np.fromiter(map(position.__getitem__, chosen), dtype=np.int64, count=len(chosen))
         return self.combined[at], self.text[at], self.taxonomy[at], self.time[at]
 
 
@@ -634,8 +635,8 @@ def _choose(
     columns, scores = columns[positive], scores[positive]
     # Ties at the cut-off are settled by slug, so identical builds give identical lists.
     order = np.lexsort((scorer.slug_rank[columns], -np.round(scores, 6)))
-    ranked = [int(c) for c in columns[order] if int(c) not in blocked]
-    pool = pinned + ranked[: k + 8]  # room to replace near-duplicates
+    ranked = islice((c for c in columns[order].tolist() if c not in blocked), k + 8)
+    pool = pinned + list(ranked)  # 8 more than k: room to replace near-duplicates
     similar = scorer.near_duplicates(pool)
     if not similar.any():  # the usual case: the first k after the pins
         return pool[: len(pinned) + k]
