@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -282,10 +281,10 @@ def _build_full(
         with ExitStack() as stack:
             # The full-text index needs nothing the other steps make: with two cores,
             # Whoosh writes it in a process of its own while the matrices are weighed
-            # and the related lists computed (one core was idle while they were weighed).
-            # One process: the other steps keep the second core busy.
-            write = partial(build_fulltext, procs=1)
-            fulltext = run_beside(stack, len(documents), write, documents, tmp_dir / FULLTEXT_DIR)
+            # (one core was idle then) and the related lists computed.
+            fulltext = run_beside(
+                stack, len(documents), build_fulltext, documents, tmp_dir / FULLTEXT_DIR
+            )
             del documents
             if fulltext.done():  # written here (a small corpus): a failure stops the build now
                 fulltext.result()

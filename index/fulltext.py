@@ -12,7 +12,6 @@ all of them at the next full build (see FULL_REBUILD_SHARE in build.py).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,10 +25,6 @@ from .schema import build_schema, post_to_document
 
 SEGMENTS = 4
 MIN_SEGMENT_DOCS = 200
-# From this many posts per batch, Whoosh analyses in one process per core and writes one
-# segment each (measured in notes/whoosh-facts.md: +42 % posts/s on 2 cores). Below it,
-# starting the processes costs more than it saves.
-PARALLEL_FROM = 2000
 # Posting blocks are stored uncompressed: zlib was a fifth of writing them, and these
 # short fields' postings are small (a 57k build's full-text index grows from about
 # 66 to 85 MB of its 2 GB). Blocks record their compression, so older builds still read.
@@ -43,39 +38,30 @@ def fulltext_documents(posts: Sequence[Post]) -> list[dict[str, Any]]:
 
 
 def build_fulltext(
-    documents: Sequence[dict[str, Any]],
-    out_dir: Path,
-    segment_docs: int | None = None,
-    procs: int | None = None,
+    documents: Sequence[dict[str, Any]], out_dir: Path, segment_docs: int | None = None
 ) -> float:
     """Index `documents` (see `fulltext_documents`) into a new Whoosh index in
     `out_dir` (non-compound segments); returns the seconds it took.
 
     Non-compound segments let every worker open a searcher in milliseconds without
-    copying postings into memory (see notes/whoosh-facts.md). Batches of
-    PARALLEL_FROM documents and more are analysed by `procs` processes (up to two).
+    copying postings into memory (see notes/whoosh-facts.md). One process writes them:
+    a full build runs this beside its other steps, which keep the second core busy
+    (Whoosh's own two-process writer was 42 % faster when this step ran alone).
     """
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     fulltext = whoosh_index.create_in(str(out_dir), build_schema())
     if segment_docs is None:
         segment_docs = max(MIN_SEGMENT_DOCS, -(-len(documents) // SEGMENTS))
-    procs = min(2, os.cpu_count() or 1) if procs is None else procs
     for start in range(0, len(documents), segment_docs):
-        batch = documents[start : start + segment_docs]
-        if procs > 1 and len(batch) >= PARALLEL_FROM:
-            writer = fulltext.writer(
-                procs=procs, multisegment=True, limitmb=128, compound=False, codec=CODEC
-            )
-        else:
-            writer = fulltext.writer(limitmb=256, compound=False, codec=CODEC)
+        writer = fulltext.writer(limitmb=256, compound=False, codec=CODEC)
         try:
-            for document in batch:
+            for document in documents[start : start + segment_docs]:
                 writer.add_document(**document)
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(merge=False)  # one segment per batch (per process when parallel)
+        writer.commit(merge=False)  # one segment per batch
     fulltext.close()
     return time.perf_counter() - started
 

@@ -1,8 +1,9 @@
 """Make a post's rendered HTML safe to insert into our pages (nh3, the Ammonia sanitiser).
 
 Raw HTML in a post is allowed through only as a safe subset, so a post can never run
-script on our pages. Runs at parse time, in the parsing processes, on the HTML that the
-same Markdown parse produced (see `text.render_markdown`).
+script on our pages. Runs at parse time, in the parsing processes, on the HTML that
+pulldown-cmark rendered from the same cleaned Markdown as the text (see
+`text.render_markdown`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The Whoosh index written in parallel holds what a serial write holds, and updates cleanly."""
+"""The Whoosh index, written in segments in a process beside the build, holds every post
+and updates cleanly."""
 
 from __future__ import annotations
 
@@ -7,16 +8,15 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-import index.fulltext as fulltext
-from index import build
+from index import beside, build
 from search import Searcher, SearchRequest
 from tests.conftest import write_post
 
 
-def test_parallel_segments_index_every_post_and_survive_an_update(
+def test_segments_written_beside_index_every_post_and_survive_an_update(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fulltext, "PARALLEL_FROM", 10)  # small enough to go parallel
+    monkeypatch.setattr(beside, "PARALLEL_STEPS_FROM", 10)  # written in a forked process
     posts = tmp_path / "posts"
     for i in range(300):
         write_post(posts, f"p{i}.md", {"title": f"Post {i}"}, f"common words and token{i} here")
