@@ -451,7 +451,7 @@ class PairScorer:
         self, records: Sequence[Record], text_matrix: sp.csr_matrix, settings: RelatedSettings
     ) -> None:
         self.settings = settings
-        self.text = sharpen(text_matrix.tocsr(), settings.text_power)
+        self.text = sharpen(text_matrix, settings.text_power)
         self.raw_text = sp.csr_matrix(text_matrix, dtype=np.float32)
         self._duplicates: list[set[int]] | None = None
         keys = corpus_label_keys(records)

@@ -211,10 +211,7 @@ class _EventText:
         self._end_run()
 
     def _start(self, tag: Any) -> None:
-        name = tag if type(tag) is str else next(iter(tag))
-        if name in _INLINE_TAGS:
-            return
-        self._end_run()
+        name = self._block(tag)
         if name == "Heading":
             self._kind = "heading"
         elif name in _RUN_KINDS:
@@ -225,10 +222,7 @@ class _EventText:
             self._html = []
 
     def _end(self, tag: Any) -> None:
-        name = tag if type(tag) is str else next(iter(tag))
-        if name in _INLINE_TAGS:
-            return
-        self._end_run()
+        name = self._block(tag)
         if name == "CodeBlock":
             self._code = False
             self.parts.append("\n\n")
@@ -236,6 +230,15 @@ class _EventText:
             self.parts.append(html_to_text("".join(self._html or ())))
             self.parts.append("\n\n")
             self._html = None
+
+    def _block(self, tag: Any) -> str | None:
+        """The name of the block a Start or End event opens or closes, after closing the
+        current run; None for an inline tag, which adds no break."""
+        name = tag if type(tag) is str else next(iter(tag))
+        if name in _INLINE_TAGS:
+            return None
+        self._end_run()
+        return name
 
     def _end_run(self) -> None:
         """Close the current block's run of inline text."""

@@ -92,8 +92,21 @@ def test_quoted_phrase_needs_the_words_together(zoo_searcher: Searcher) -> None:
     assert slugs(zoo_searcher, '"raccoon dog"') == ["tanuki"]
 
 
+def _phrase_corpus(tmp_path: Path, posts: dict[str, tuple[str | None, str]]) -> Path:
+    """Build posts given as slug -> (excerpt or None, body); the slug "french" is in
+    French. Returns the index folder."""
+    for slug, (excerpt, body) in posts.items():
+        front = {"title": f"Post {slug}", "date": "2021-01-01"}
+        if excerpt is not None:
+            front["excerpt"] = excerpt
+        if slug == "french":
+            front["lang"] = "fr"
+        write_post(tmp_path / "posts", f"{slug}.md", front, body + " Filler words follow here." * 3)
+    build(tmp_path / "posts", tmp_path / "index")
+    return tmp_path / "index"
+
+
 def test_body_phrases_skip_stop_words_and_punctuation_like_the_index(tmp_path: Path) -> None:
-    posts = tmp_path / "posts"
     bodies = {
         "hyphen": "Our kit is state-of-the-art and cheap.",
         "spaced": "It was the State of the Art, back then.",
@@ -101,13 +114,8 @@ def test_body_phrases_skip_stop_words_and_punctuation_like_the_index(tmp_path: P
         "reversed": "Art of the state, a different thing.",
         "french": "Le chat noir dort. Un noir chat ici.",
     }
-    for slug, body in bodies.items():
-        front = {"title": f"Post {slug}", "date": "2021-01-01"}
-        if slug == "french":
-            front["lang"] = "fr"
-        write_post(posts, f"{slug}.md", front, body + " Filler words follow here." * 3)
-    build(posts, tmp_path / "index")
-    with Searcher(tmp_path / "index") as searcher:
+    index_dir = _phrase_corpus(tmp_path, {slug: (None, body) for slug, body in bodies.items()})
+    with Searcher(index_dir) as searcher:
         assert set(slugs(searcher, '"state of the art"')) == {"hyphen", "spaced"}
         assert set(slugs(searcher, '"state art"')) == {"hyphen", "spaced"}
         assert slugs(searcher, '"chat noir"') == ["french"]
@@ -118,20 +126,13 @@ def test_body_phrases_skip_stop_words_and_punctuation_like_the_index(tmp_path: P
 def test_phrases_in_excerpts_are_found_within_the_excerpt_only(tmp_path: Path) -> None:
     """Excerpts are not in Whoosh: a phrase there is checked in the excerpt itself, in
     the post's language, and never across the excerpt's end into the body."""
-    posts = tmp_path / "posts"
     cases = {
         "in-excerpt": ("Our kit is state-of-the-art, and cheap.", "Nothing about kits here."),
         "across": ("We looked at the state", "Art lovers came later."),
         "body-only": ("A summary of the day.", "The state of the art moved on."),
         "french": ("Le chat noir dort ici.", "Rien de plus."),
     }
-    for slug, (excerpt, body) in cases.items():
-        front = {"title": f"Post {slug}", "date": "2021-01-01", "excerpt": excerpt}
-        if slug == "french":
-            front["lang"] = "fr"
-        write_post(posts, f"{slug}.md", front, body + " Filler words follow here." * 3)
-    build(posts, tmp_path / "index")
-    with Searcher(tmp_path / "index") as searcher:
+    with Searcher(_phrase_corpus(tmp_path, cases)) as searcher:
         assert set(slugs(searcher, '"state of the art"')) == {"in-excerpt", "body-only"}
         assert slugs(searcher, '"chat noir"') == ["french"]
         assert "in-excerpt" not in slugs(searcher, 'kit -"state art"')
