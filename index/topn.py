@@ -5,11 +5,17 @@ touched in a linked list, about 8 ns a multiply-add here. A row of the related-p
 search touches nearly every post anyway (any two posts share some strong word), so
 here a row's scores go into a dense array of one float per post (228 KB at 57k posts:
 it stays in the core's cache), its terms' postings are added into it, and one pass
-over it keeps two small heaps: the best `top_n` over the corpus, and the best
-`band_n` among posts dated within `band_days` of the row. Measured at 57k posts on
-this machine: about 1.3 ms a row against 3.5 ms for sparse_dot_topn's global product
-alone, and the band, a second product per group of rows before, costs one comparison
-per post.
+over it keeps the best `top_n` over the corpus and the best `band_n` among posts
+dated within `band_days` of the row. Each is a buffer of entries above a bar, cut
+back to the best n by one selection when full (heaps re-sorted themselves on each of
+the ~800 better columns a row meets at 57k posts). Measured at 57k posts on this
+machine: about 1.0 ms a row against 1.2-1.4 ms with heaps and 3.5 ms for
+sparse_dot_topn's global product alone, and the band, a second product per group of
+rows before, costs one comparison per post.
+
+Computing each pair's product once (a row adding only the postings after it and
+offering each product to both rows' buffers) halves the additions, but it was 2.3x
+slower in all: the offers to other rows' buffers miss the cache.
 
 The loops are compiled by numba (topn_compiled.py; cached beside it after the first
 build). Loading numba takes about a second, so a search of fewer than `COMPILED_FROM`

@@ -53,6 +53,25 @@ def test_ties_keep_the_lower_column_and_sizes_are_capped_by_the_corpus(compiled:
     assert every.band_columns.shape == (2, 0)  # no days: no band
 
 
+def test_many_ties_past_the_room_keep_the_lowest_columns(compiled: bool) -> None:
+    """Far more equal products than the compiled loop holds before cutting back to the
+    best (see topn_compiled): every cut keeps the lowest columns of a tie."""
+    rng = np.random.default_rng(11)
+    corpus = sp.csr_matrix(rng.integers(0, 3, (900, 6)).astype(np.float32))
+    days = rng.uniform(0, 100, 900)
+    rows = rng.choice(900, size=40, replace=False)
+    found = top_matches(
+        corpus[rows], corpus.T.tocsr(), 5, days, days[rows], 30.0, 3, compiled=compiled
+    )
+    products = (corpus[rows] @ corpus.T).toarray()
+    for i, row in enumerate(rows):
+        best = _expected(products[i], np.ones(900, dtype=bool), 5)
+        assert found.columns[i].tolist() == best + [-1] * (5 - len(best))
+        near = np.abs(days - days[row]) <= 30.0
+        band = _expected(products[i], near, 3)
+        assert found.band_columns[i].tolist() == band + [-1] * (3 - len(band))
+
+
 def test_an_empty_row_finds_nothing(compiled: bool) -> None:
     corpus = sp.csr_matrix(np.array([[0, 0], [1, 0]], np.float32))
     found = top_matches(
