@@ -1,5 +1,6 @@
-"""The compiled loops of topn.py (numba): imported only when a build searches enough
-rows to pay for loading them (about a second: numba itself, then its cache)."""
+"""The compiled loops of topn.py and duplicates.py (numba): imported only when a build
+searches enough rows to pay for loading them (about a second: numba itself, then its
+cache)."""
 
 from __future__ import annotations
 
@@ -109,3 +110,50 @@ def _best_first(values, columns, size, n, out_values, out_columns):
     for position in range(size):
         out_values[position] = values[order[position]]
         out_columns[position] = columns[order[position]]
+
+
+@njit(cache=True, nogil=True)
+def _pairs_after(
+    indptr, indices, data, p_indptr, p_indices, p_data, first, stop, seen, cut, room,
+):  # fmt: skip
+    """(rows, columns, products) of the pairs row < column whose product reaches `cut`,
+    for rows first..stop-1 of a corpus (rows x terms) and its transpose (`p_*`).
+
+    Each pair is computed once: row i adds only the postings of columns after it.
+    `seen` holds, per term, how many rows before `first` have it, which is row i's
+    place in the term's postings (kept up to date here). Columns are noted as they are
+    first touched (without a branch: `room` is at least the most additions of a row),
+    so only those are read back.
+    """
+    corpus = indptr.shape[0] - 1
+    scores = np.zeros(corpus, np.float32)
+    touched = np.empty(room, np.int32)
+    rows = []
+    columns = []
+    products = []
+    for row in range(first, stop):
+        count = 0
+        for k in range(indptr[row], indptr[row + 1]):
+            term = indices[k]
+            weight = data[k]
+            place = p_indptr[term] + seen[term]
+            seen[term] += 1
+            for j in range(place + 1, p_indptr[term + 1]):
+                column = p_indices[j]
+                value = scores[column]
+                touched[count] = column
+                count += value == 0.0
+                scores[column] = value + weight * p_data[j]
+        for t in range(count):
+            column = touched[t]
+            value = scores[column]
+            scores[column] = 0.0
+            if value >= cut:
+                rows.append(row)
+                columns.append(column)
+                products.append(value)
+    return (
+        np.array(rows, dtype=np.int64),
+        np.array(columns, dtype=np.int64),
+        np.array(products, dtype=np.float32),
+    )

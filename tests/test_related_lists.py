@@ -303,6 +303,42 @@ def test_scouting_by_strongest_terms_finds_every_near_duplicate_pair() -> None:
     assert [(p.first, p.second) for p in scouted] == [(p.first, p.second) for p in exhaustive]
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_compiled_pair_search_finds_the_pairs_of_the_top_n_product(
+    monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    """Large corpora find pairs with a compiled loop that computes each pair once (in
+    two spans of rows on two threads); small ones with a top-n product. Random posts,
+    some sharing many terms, planted near-copies, and thresholds from loose (many
+    pairs, and rows past the product's cap) to strict: the same pairs either way."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from index import duplicates
+    from index.tfidf import l2_normalise
+
+    rng = np.random.default_rng(3)
+    originals = sp.random(500, 400, density=0.04, random_state=rng, dtype=np.float32)
+    copies = originals.tocsr()[rng.choice(500, 60)].copy()
+    copies.data *= rng.uniform(0.8, 1.2, copies.data.size).astype(np.float32)
+    matrix = l2_normalise(sp.vstack([originals, copies]).tocsr())
+    monkeypatch.setattr(duplicates, "_THREADS", threads)
+    for threshold in (0.02, 0.3, 0.85, 1.0):  # at 0.02 some posts have 256+ pairs
+        found = {}
+        for compiled_from in (10**9, 0):
+            monkeypatch.setattr(duplicates, "COMPILED_PAIRS_FROM", compiled_from)
+            for exhaustive in (True, False):
+                pairs = duplicates.find_near_duplicates(matrix, threshold, exhaustive)
+                found[compiled_from, exhaustive] = {
+                    (p.first, p.second): p.similarity for p in pairs
+                }
+        for exhaustive in (True, False):
+            by_product, by_loop = found[10**9, exhaustive], found[0, exhaustive]
+            assert by_loop.keys() == by_product.keys(), (threshold, exhaustive)
+            assert all(abs(by_loop[k] - by_product[k]) < 1e-6 for k in by_loop)
+        assert threshold > 0.9 or len(found[0, True]) > 60
+
+
 def test_lists_over_the_strongest_terms_equal_whole_vectors_when_all_terms_fit(
     duplicated_inputs: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
