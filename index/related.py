@@ -72,6 +72,8 @@ LEVEL_WEIGHTS = {
 }
 _LABEL_SEPARATORS = re.compile(r"[\s_\-]+")
 _BLOCK_CELLS = 5_000_000
+# Runs of rows per core when the lists are computed in several processes.
+_RUNS_PER_CORE = 8
 
 
 @dataclass(frozen=True)
@@ -359,15 +361,18 @@ def compute_related(
     cores = min(2, os.cpu_count() or 1)
     if cores < 2 or len(rows) < PARALLEL_FROM:
         return job.run(0, len(rows), on_rows)
-    # Lists are independent: each core takes half of the rows. Forked workers share the
-    # scorer's matrices with this process (no copy, nothing pickled on the way in).
+    # Lists are independent: the cores take runs of rows in turn. Forked workers share
+    # the scorer's matrices with this process (no copy, nothing pickled on the way in).
+    # Runs, not halves: a full build writes its full-text index beside this step, and
+    # whichever worker shares its core with it would finish late while the other idled.
     global _FORKED_JOB
     _FORKED_JOB = job
     try:
-        halves = [(0, len(rows) // 2), (len(rows) // 2, len(rows))]
+        run = -(-len(rows) // (cores * _RUNS_PER_CORE))
+        spans = [(start, min(len(rows), start + run)) for start in range(0, len(rows), run)]
         with multiprocessing.get_context("fork").Pool(cores) as pool:
             parts = []
-            for part in pool.imap(_run_forked_job, halves):
+            for part in pool.imap(_run_forked_job, spans):
                 parts.append(part)
                 if on_rows is not None:
                     on_rows(len(part.neighbours))
