@@ -33,8 +33,8 @@ CANDIDATE_SHARE = 0.7
 # Pairs a post keeps from one product before it is compared with every post instead.
 _PAIRS_PER_ROW = 256
 # From this many posts, pairs are found by a compiled loop that computes each pair once
-# (a top-n product computes both halves): 5.2-6.0 -> 1.3 s for a build's scouting at
-# 57k posts on 2 cores. Below, loading the compiled loop (a second) costs more.
+# (a top-n product computes both halves): 5.2-6.6 -> 1.3 s for a build's scouting at
+# 57k posts on 2 cores, plus about a second to load the loop: below, that costs more.
 COMPILED_PAIRS_FROM = 5_000
 
 
