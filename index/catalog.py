@@ -51,7 +51,21 @@ def post_record(post: Post) -> dict[str, Any]:
         "related_exclude": list(post.related_exclude),
         "path": post.path,
         "content_hash": post.content_hash,
+        "excerpt_in_body": excerpt_in_body(post),
     }
+
+
+def excerpt_in_body(post: Post) -> bool:
+    """Whether every phrase of the excerpt is in the body too: its words (a trailing
+    "…" dropped) are the body's first words, whole. Phrase queries then never read it
+    (search/phrases.py); most blogs' excerpts, and every derived one, are such leads."""
+    words = post.excerpt.rstrip("…").split()
+    if not words:
+        return True
+    body = post.body_text[: 2 * len(post.excerpt) + 64].split()
+    if len(body) <= len(words):  # that start was mostly blanks: the whole body
+        body = post.body_text.split()
+    return body[: len(words)] == words
 
 
 def alias_key(ref: str) -> str:
@@ -135,7 +149,7 @@ def summary_columns(records: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
     pins = []
     for row, record in enumerate(records):
         for name in _SUMMARY_COLUMNS:
-            value = record[name]
+            value = record[name] if name in record else _ADDED_COLUMNS[name]
             if name == "categories":
                 value = [[c["name"], c["level"]] for c in value]
             columns[name].append(value)
@@ -156,7 +170,10 @@ _SUMMARY_COLUMNS = (
     "keywords",
     "authors",
     "path",  # references to a post may name its file
+    "excerpt_in_body",  # phrase queries need not read the excerpt
 )
+# Columns newer than some catalogs, and their value for the posts of those.
+_ADDED_COLUMNS = {"excerpt_in_body": False}
 # Sparse (few posts pin related posts): [row, related, related_exclude] of each post
 # naming any. For incremental builds, which read every post's summary, not workers.
 _PINS = "pins"

@@ -68,6 +68,7 @@ class LoadedBuild:
         self.texts = BlobStore(build_dir, TEXTS)  # body texts: snippets, body phrases
         self.pages = BlobStore(build_dir, PAGES)  # sanitised body HTML: post pages
         self.category_names = _display_names(summary["categories"])
+        self.excerpt_in_body = np.array(summary["excerpt_in_body"], dtype=bool)
         del summary
         self._local = threading.local()
         self._opened: list[WhooshSearcher] = []

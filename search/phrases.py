@@ -9,7 +9,8 @@ Titles and category and tag names are in Whoosh with positions. Bodies and excer
 are not (analysing them took most of the time of writing the index), so they are
 checked directly: the ranking matrix narrows the posts to those holding every word of
 the phrase (its text field counts the excerpt and the body), and each of those bodies,
-then the excerpt of each whose body lacks it, is scanned for the words' corpus forms
+then the excerpt of each whose body lacks it (unless the excerpt repeats the body's
+start), is scanned for the words' corpus forms
 (the snippet highlighter's), then the gaps between consecutive words are checked.
 (Builds made before kept excerpts in Whoosh too; those are still searched there.)
 """
@@ -73,9 +74,11 @@ def body_phrase_rows(
 
 def _texts_of(loaded: LoadedBuild, row: int) -> Iterator[str]:
     """A post's body, then its excerpt: a phrase matches within one of them (the
-    excerpt is only read when the body lacks the phrase)."""
+    excerpt is only read when the body lacks the phrase, and never when it repeats the
+    body's start: see index.catalog.excerpt_in_body)."""
     yield loaded.texts.get(row)
-    yield loaded.posts[row]["excerpt"]
+    if not loaded.excerpt_in_body[row]:
+        yield loaded.posts[row]["excerpt"]
 
 
 def _sequences(phrase: tuple[str, ...]) -> list[tuple[bool, list[str]]]:

@@ -349,7 +349,7 @@ class Searcher:
         row = self._row(loaded, slug, now or dt.datetime.now(dt.UTC))
         record = dict(loaded.posts[row])
         # Where the file lives and the editor's pin references are not public fields.
-        for private in ("path", "content_hash", "related", "related_exclude"):
+        for private in ("path", "content_hash", "related", "related_exclude", "excerpt_in_body"):
             record.pop(private, None)
         return record
 

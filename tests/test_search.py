@@ -138,6 +138,24 @@ def test_phrases_in_excerpts_are_found_within_the_excerpt_only(tmp_path: Path) -
         assert "in-excerpt" not in slugs(searcher, 'kit -"state art"')
 
 
+def test_phrases_skip_excerpts_that_repeat_the_start_of_the_body(tmp_path: Path) -> None:
+    """A lead excerpt (the body's start, blanks aside) holds no phrase its body lacks,
+    so phrase queries never read it; one that stops inside a body word, or says
+    something else, is still read."""
+    cases = {
+        "derived": (None, "The state of the art in kits."),
+        "lead": ("The  state of\nthe art…", "The state of the art in kits."),
+        "cut": ("Our state of the ar…", "Our state of the artisans."),
+        "own": ("Our kit is state-of-the-art.", "Nothing about kits here."),
+    }
+    with Searcher(_phrase_corpus(tmp_path, cases)) as searcher:
+        loaded = searcher.current()
+        flags = {slug: bool(loaded.excerpt_in_body[row]) for slug, row in loaded.row_of.items()}
+        assert flags == {"derived": True, "lead": True, "cut": False, "own": False}
+        assert set(slugs(searcher, '"state of the art"')) == {"derived", "lead", "own"}
+        assert "excerpt_in_body" not in searcher.post("own")  # not a public field
+
+
 def test_a_question_finds_posts_holding_most_of_its_words(zoo_searcher: Searcher) -> None:
     found = slugs(zoo_searcher, "old stories about a dog shape shifting zeppelin")
     assert found[0] == "tanuki" and "raccoon" in found
