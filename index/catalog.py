@@ -206,6 +206,9 @@ def load_summary(build_dir: Path) -> dict[str, list[Any]]:
     path = build_dir / SUMMARY_FILE
     if path.exists():
         columns = json.loads(path.read_text(encoding="utf-8"))
+        for name, value in _ADDED_COLUMNS.items():  # the same for every post of such builds
+            if name not in columns and "slug" in columns:
+                columns[name] = [value] * len(columns["slug"])
         if all(name in columns for name in (*_SUMMARY_COLUMNS, _PINS)):
             return columns
         del columns

@@ -442,6 +442,10 @@ def test_workers_read_a_summary_equal_to_the_catalog(tmp_path: Path) -> None:
     partial = {name: values for name, values in summary.items() if name != "path"}
     (result.build_dir / SUMMARY_FILE).write_text(json.dumps(partial), encoding="utf-8")
     assert load_summary(result.build_dir) == summary  # a column added since: from the catalog
+    # A column whose value older builds did not record: filled in, the catalog unread.
+    older = {name: values for name, values in summary.items() if name != "excerpt_in_body"}
+    (result.build_dir / SUMMARY_FILE).write_text(json.dumps(older), encoding="utf-8")
+    assert load_summary(result.build_dir) == older | {"excerpt_in_body": [False] * len(catalog)}
     (result.build_dir / SUMMARY_FILE).unlink()  # as built before summaries existed
     manifest_path = result.build_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
