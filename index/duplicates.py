@@ -116,8 +116,8 @@ def _pairs_above(matrix: sp.csr_matrix, cut: float) -> tuple[np.ndarray, ...]:
 def _compiled_pairs_above(matrix: sp.csr_matrix, cut: float) -> tuple[np.ndarray, ...]:
     """_pairs_above by the compiled loop, its rows split in two spans of equal work
     (early rows add longer runs of postings) searched on two threads."""
-    matrix = sp.csr_matrix(matrix, dtype=np.float32)
-    matrix.sort_indices()
+    matrix = sp.csr_matrix(matrix, dtype=np.float32, copy=True)  # the caller's stays as is
+    matrix.sum_duplicates()  # sorted, one entry per term (a repeat would pair a row with itself)
     postings = matrix.T.tocsr()  # sorted by row within each term
     # Each posting entry is added once for every later entry of its term: its row's work.
     after = postings.indptr[1:].repeat(np.diff(postings.indptr)) - np.arange(postings.nnz) - 1
@@ -127,6 +127,9 @@ def _compiled_pairs_above(matrix: sp.csr_matrix, cut: float) -> tuple[np.ndarray
     spans = [(0, split), (split, matrix.shape[0])] if split else [(0, matrix.shape[0])]
     room = max(1, int(work.max(initial=0)))
     search = compiled_pairs()
+    # Compared in float32, as numpy compares the product path's float32 values with the
+    # Python float `cut`.
+    bar = np.float32(cut)
     arrays = (
         matrix.indptr.astype(np.int64),
         matrix.indices.astype(np.int32),
@@ -139,7 +142,7 @@ def _compiled_pairs_above(matrix: sp.csr_matrix, cut: float) -> tuple[np.ndarray
     def run(span: tuple[int, int]) -> tuple[np.ndarray, ...]:
         first, stop = span
         seen = np.bincount(matrix.indices[: matrix.indptr[first]], minlength=matrix.shape[1])
-        return search(*arrays, first, stop, seen.astype(np.int64), np.float32(cut), room)
+        return search(*arrays, first, stop, seen.astype(np.int64), bar, room)
 
     with ThreadPoolExecutor(max_workers=len(spans)) as pool:  # the loop releases the GIL
         parts = list(pool.map(run, spans))
