@@ -18,6 +18,7 @@ import orjson
 
 from .blobs import CATALOG, BlobStore, Carried, write_blobs, write_layered
 from .posts import Post
+from .schema import excerpt_in_body
 
 CATALOG_FILE = f"{CATALOG}.jsonl"
 SUMMARY_FILE = "summary.json"
@@ -53,19 +54,6 @@ def post_record(post: Post) -> dict[str, Any]:
         "content_hash": post.content_hash,
         "excerpt_in_body": excerpt_in_body(post),
     }
-
-
-def excerpt_in_body(post: Post) -> bool:
-    """Whether every phrase of the excerpt is in the body too: its words (a trailing
-    "…" dropped) are the body's first words, whole. Phrase queries then never read it
-    (search/phrases.py); most blogs' excerpts, and every derived one, are such leads."""
-    words = post.excerpt.rstrip("…").split()
-    if not words:
-        return True
-    body = post.body_text[: 2 * len(post.excerpt) + 64].split()
-    if len(body) <= len(words):  # that start was mostly blanks: the whole body
-        body = post.body_text.split()
-    return body[: len(words)] == words
 
 
 def alias_key(ref: str) -> str:

@@ -110,14 +110,29 @@ def facet_key(name: str) -> str:
 def own_excerpt(post: Post) -> str:
     """The excerpt, unless it merely repeats the start of the body (the seed's excerpts
     and every derived one do): indexing it twice would double-count those words."""
-    lead = post.excerpt.rstrip("…").strip()
-    wanted = " ".join(lead.split())
-    # The body's start is enough (its blanks collapsed, a prefix of the whole body's
-    # so collapsed); the whole body only when that start is mostly blanks.
+    wanted, start = _lead_and_body_start(post)
+    return "" if start.startswith(wanted) else post.excerpt.rstrip("…").strip()
+
+
+def excerpt_in_body(post: Post) -> bool:
+    """Whether every phrase of the excerpt is in the body too: it repeats the body's
+    start (as for `own_excerpt`) and ends where a body word ends. Phrase queries then
+    never read it (search/phrases.py)."""
+    wanted, start = _lead_and_body_start(post)
+    return not wanted or (
+        start.startswith(wanted) and start[len(wanted) : len(wanted) + 1] in ("", " ")
+    )
+
+
+def _lead_and_body_start(post: Post) -> tuple[str, str]:
+    """The excerpt (a trailing "…" dropped) and the start of the body, blanks collapsed
+    in both. The body's start is enough (a prefix of the whole body's so collapsed);
+    the whole body only when that start is mostly blanks."""
+    wanted = " ".join(post.excerpt.rstrip("…").split())
     start = " ".join(post.body_text[: 2 * len(wanted) + 64].split())
-    if len(start) < len(wanted):
+    if len(start) <= len(wanted):
         start = " ".join(post.body_text.split())
-    return "" if start.startswith(wanted) else lead
+    return wanted, start
 
 
 def post_to_document(post: Post) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def body_phrase_rows(
 def _texts_of(loaded: LoadedBuild, row: int) -> Iterator[str]:
     """A post's body, then its excerpt: a phrase matches within one of them (the
     excerpt is only read when the body lacks the phrase, and never when it repeats the
-    body's start: see index.catalog.excerpt_in_body)."""
+    body's start: see index.schema.excerpt_in_body)."""
     yield loaded.texts.get(row)
     if not loaded.excerpt_in_body[row]:
         yield loaded.posts[row]["excerpt"]
