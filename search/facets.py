@@ -180,7 +180,9 @@ class FacetTable:
         for number, (name, facet) in enumerate(self.facets.items()):
             values, counts = shown[number]
             found = [
-                FacetValue(label, key, count, level)
+                {"name": label, "value": key, "count": count}
+                if level is None
+                else {"name": label, "value": key, "count": count, "level": level}
                 for (label, key, level), count in zip(
                     map(labels.__getitem__, values), counts, strict=True
                 )
@@ -188,13 +190,20 @@ class FacetTable:
             chosen = filters.chosen(name)
             if chosen:
                 names, levels = facet.names, self.levels if name == "categories" else {}
-                listed = {value.value for value in found}
+                listed = {value["value"] for value in found}
                 for key in dict.fromkeys(chosen):
                     if key not in listed:
                         count = facet.count_of(key, scopes[name])
-                        found.append(FacetValue(names.get(key, key), key, count, levels.get(key)))
+                        found.append(_facet_value(names.get(key, key), key, count, levels.get(key)))
             out[name] = found
         return out
+
+
+def _facet_value(name: str, key: str, count: int, level: str | None) -> FacetValue:
+    """One value's entry; `level` only when it has one (categories)."""
+    if level is None:
+        return {"name": name, "value": key, "count": count}
+    return {"name": name, "value": key, "count": count, "level": level}
 
 
 def _scope(matched: np.ndarray, masks: Mapping[str, np.ndarray], facet: str) -> np.ndarray:

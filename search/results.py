@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from functools import cache
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 
 def shallow_dict(record: Any) -> dict[str, Any]:
@@ -39,21 +39,18 @@ class Hit:
         return shallow_dict(self)
 
 
-@dataclass(slots=True)
-class FacetValue:
-    """How many matching posts carry one facet value (a category also has its level)."""
+class FacetValue(TypedDict):
+    """How many matching posts carry one facet value (a category also has its level).
+
+    A dict in its JSON form, not an object turned into one: a page lists up to a hundred
+    values per facet, and making an object and then its dict for each was a fifth of an
+    uncached search (0.2-0.3 ms at 10k posts).
+    """
 
     name: str
     value: str
     count: int
-    level: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form; `level` only for categories (hundreds per page: spelt out)."""
-        out: dict[str, Any] = {"name": self.name, "value": self.value, "count": self.count}
-        if self.level is not None:
-            out["level"] = self.level
-        return out
+    level: NotRequired[str]
 
 
 @dataclass
@@ -81,7 +78,7 @@ class SearchPage:
             "page": self.page,
             "per_page": self.per_page,
             "results": [hit.to_dict() for hit in self.hits],
-            "facets": {name: [v.to_dict() for v in vs] for name, vs in self.facets.items()},
+            "facets": self.facets,  # already JSON-ready; shared, not copied
             "sort": self.sort,
             "fallback": self.fallback,
             "corrected_query": self.corrected_query,

@@ -23,6 +23,8 @@ from index.analysis import TOKEN
 
 _NON_ASCII_WORD = re.compile(r"[^\W_]*[^\x00-\x7f][^\W_]*")
 _SEPARATOR = " … "
+# Stand-ins for <mark> and </mark> until a fragment is escaped (see _mark).
+_OPEN, _CLOSE = "\x02", "\x03"
 _LEAD_CHARS = 200
 _FRAGMENT_CHARS = 180
 _CONTEXT_CHARS = 60
@@ -291,15 +293,29 @@ def _span(text: str, window: list[_Match]) -> tuple[int, int]:
 
 
 def _mark(text: str, start: int, end: int, matches: list[_Match]) -> str:
-    out, cursor = [], start
+    """text[start:end] escaped, blanks collapsed, each match in <mark>.
+
+    The marks go in as two control characters and the span is escaped at once:
+    escaping each piece between marks was a third of a snippet's fragment work. A span
+    holding those characters itself is escaped piece by piece instead.
+    """
+    out, cursor = [], start  # text, _OPEN, marked text, _CLOSE, text, ...
     for match in matches:
         if match.start < cursor or match.end > end:
             continue
-        out.append(html.escape(text[cursor : match.start], quote=True))
-        out.append(f"<mark>{html.escape(text[match.start : match.end], quote=True)}</mark>")
+        out += (text[cursor : match.start], _OPEN, text[match.start : match.end], _CLOSE)
         cursor = match.end
-    out.append(html.escape(text[cursor:end], quote=True))
-    return " ".join("".join(out).split())
+    out.append(text[cursor:end])
+    raw, marks = "".join(out), len(out) // 4
+    if raw.count(_OPEN) == raw.count(_CLOSE) == marks:
+        escaped = html.escape(raw, quote=True).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+    else:
+        tags = {1: "<mark>", 3: "</mark>"}
+        escaped = "".join(
+            tags.get(number % 4) or html.escape(piece, quote=True)
+            for number, piece in enumerate(out)
+        )
+    return " ".join(escaped.split())
 
 
 def _word_boundary_before(text: str, position: int, limit: int) -> int:

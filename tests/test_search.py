@@ -177,7 +177,7 @@ def test_empty_query_browses_newest_first(zoo_searcher: Searcher) -> None:
 def test_category_filter_and_facets_cover_the_whole_result_set(zoo_searcher: Searcher) -> None:
     page = zoo_searcher.search(SearchRequest(q="raccoon", per_page=1))
     assert page.total == 2 and len(page.hits) == 1
-    counts = {f.name: f.count for f in page.facets["categories"]}
+    counts = {f["name"]: f["count"] for f in page.facets["categories"]}
     assert counts["Folklore"] == 1 and counts["Urban Raccoons"] == 1
     assert slugs(zoo_searcher, "raccoon", categories=("folklore",)) == ["tanuki"]
     both = slugs(zoo_searcher, "raccoon", categories=("Folklore", "Mammals"))
@@ -290,10 +290,10 @@ def test_category_counts_ignore_the_category_filter(zoo_searcher: Searcher) -> N
     """Ticking one category must not hide the others: several values are OR-ed."""
     page = zoo_searcher.search(SearchRequest(q="raccoon", categories=("Folklore",)))
     assert page.total == 1
-    counts = {f.name: f.count for f in page.facets["categories"]}
+    counts = {f["name"]: f["count"] for f in page.facets["categories"]}
     assert counts["Folklore"] == 1 and counts["Urban Raccoons"] == 1
     empty = zoo_searcher.search(SearchRequest(q="raccoon", categories=("Routers",)))
-    assert {f.value: f.count for f in empty.facets["categories"]}["routers"] == 0
+    assert {f["value"]: f["count"] for f in empty.facets["categories"]}["routers"] == 0
 
 
 def test_no_fallback_is_claimed_when_the_retry_finds_nothing_too(zoo_searcher: Searcher) -> None:

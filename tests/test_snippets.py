@@ -3,6 +3,7 @@ a plain scan of every word would, and snippets are built from them."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from search.snippets import (
     SNIPPET_SCAN_CHARS,
     Highlighter,
     _best_windows,
+    _mark,
     _Match,
 )
 
@@ -172,3 +174,22 @@ def test_best_windows_are_the_ones_a_search_of_every_window_picks(
         found.append(_Match(position, position + length, term))
         position += length
     assert _best_windows(found, fragments) == _windows_by_brute_force(found, fragments)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(list("ab <>&\"'\x02\x03\n\t")), max_size=60),
+    cuts=st.lists(st.integers(0, 60), max_size=8),
+)
+def test_marked_text_is_escaped_like_each_piece_on_its_own(text: str, cuts: list[int]) -> None:
+    """Marks are put in as stand-in characters and the span escaped at once; a text that
+    holds those characters itself must come out as escaping each piece would."""
+    bounds = sorted({min(c, len(text)) for c in cuts})
+    found = [_Match(a, b, "t") for a, b in zip(bounds[::2], bounds[1::2], strict=False) if b > a]
+    pieces, cursor = [], 0
+    for match in found:
+        pieces.append(html.escape(text[cursor : match.start]))
+        pieces.append(f"<mark>{html.escape(text[match.start : match.end])}</mark>")
+        cursor = match.end
+    pieces.append(html.escape(text[cursor:]))
+    assert _mark(text, 0, len(text), found) == " ".join("".join(pieces).split())
