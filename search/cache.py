@@ -11,9 +11,9 @@ an answer is kept only when its key is asked for a second time: site search has 
 tail of queries made once, and keeping each of them pushes out the popular answers (at
 10k posts, two seconds of never-repeated searches are about 1,000 encoded pages of some
 30 KB: a worker's whole 32 MB). While there is room, every answer is kept: nothing
-popular can be pushed out yet, and waiting for a second request would compute each
-popular answer twice in every worker (30 % of a Zipf-like search stream computed
-instead of 20 %, simulated on the speed benchmark's traffic).
+popular can be pushed out yet, and waiting for a second request would answer each
+popular URL twice in every worker (for searches, the build's own answer cache below
+saves most of the second one; the encoding is what is left).
 """
 
 from __future__ import annotations
