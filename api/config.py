@@ -39,8 +39,8 @@ SETTINGS: dict[str, Setting] = {
     ),
     "RESPONSE_CACHE_MB": Setting(
         32.0,
-        "Megabytes of encoded GET answers each worker keeps (per URL and ETag; when full, a"
-        " URL's answer is kept from its second request on); 0: none.",
+        "Megabytes of encoded GET answers each worker keeps (per URL and ETag; once it has"
+        " filled up, a URL's answer is kept from its second request on); 0: none.",
     ),
     "BOOST_FEATURED": Setting(0.0, "Featured posts score ×(1 + this); 0: off (the default)."),
     "BOOST_TRENDING": Setting(0.0, "Trending posts score ×(1 + this); 0: off (the default)."),

