@@ -296,7 +296,7 @@ def _mark(text: str, start: int, end: int, matches: list[_Match]) -> str:
     """text[start:end] escaped, blanks collapsed, each match in <mark>.
 
     The marks go in as two control characters and the span is escaped at once:
-    escaping each piece between marks was a third of a snippet's fragment work. A span
+    escaping each piece between marks was nearly half of marking a fragment. A span
     holding those characters itself is escaped piece by piece instead.
     """
     out, cursor = [], start  # text, _OPEN, marked text, _CLOSE, text, ...
