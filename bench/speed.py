@@ -159,16 +159,21 @@ def folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
 
+_WARM_COMPILED = """
+from index.duplicates import compiled_pairs
+from index.topn import compiled_search
+compiled_search()
+compiled_pairs()
+"""
+
+
 def warm_compiled_search() -> float:
-    """Compile (or load from numba's cache) the related search's loops in a child, as
-    a machine's first large build does once: the timed builds then measure building,
-    not a one-time compile. Returns the child's wall time."""
+    """Compile (or load from numba's cache) the related search's and the near-duplicate
+    pair search's loops in a child, as a machine's first large build does once: the
+    timed builds then measure building, not a one-time compile. Returns the child's
+    wall time."""
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", "from index.topn import compiled_search; compiled_search()"],
-        cwd=ROOT,
-        check=True,
-    )
+    subprocess.run([sys.executable, "-c", _WARM_COMPILED], cwd=ROOT, check=True)
     return time.perf_counter() - started
 
 

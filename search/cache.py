@@ -78,7 +78,8 @@ class AnswerCache:
             return value  # larger than the whole cache: answered, not kept
         with self._lock:
             self.misses += 1
-            if self._admit_repeats_of and not self._fits(size) and not self._seen_before(key):
+            waits = self._admit_repeats_of and not self._keeps_first_miss(size)
+            if waits and not self._seen_before(key):
                 return value  # asked for once so far: answered, not kept
             if key in self._items:
                 self.size -= self._measure(self._items[key])
@@ -91,7 +92,7 @@ class AnswerCache:
                 self.size -= self._measure(self._items.popitem(last=False)[1])
         return value
 
-    def _fits(self, size: int) -> bool:
+    def _keeps_first_miss(self, size: int) -> bool:
         """Whether an answer of `size` is kept on its first miss: only until the cache
         first lacks room for one without evicting another (hold the lock)."""
         if not self._filled:
