@@ -67,7 +67,8 @@ class CandidateSearch:
 
     def compile(self) -> None:
         """Search with the compiled loops from now on (see topn.py): worth loading them
-        for COMPILED_FROM rows and more. Call it before forking, so it is done once."""
+        from COMPILED_FROM products (rows x posts). Call it before forking, so it is
+        done once."""
         compiled_search()
         self.compiled = True
 

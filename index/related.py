@@ -352,7 +352,7 @@ def compute_related(
     if len(rows) > PAIRWISE_FROM:
         scorer.find_all_duplicates()  # many lists: one pass over all pairs is cheaper
     scorer.search_candidates_when_large()
-    if len(rows) >= COMPILED_FROM:
+    if len(rows) * len(records) >= COMPILED_FROM:
         scorer.compile_search()  # before the lists' processes fork: loaded once
     k = min(settings.neighbours, max(0, len(records) - 1))
     # Each block holds four dense float arrays of block x N: keep them near 40 MB each.

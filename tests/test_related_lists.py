@@ -481,9 +481,9 @@ def test_band_of_dates_finds_candidates_the_global_pool_misses(
 def test_many_lists_search_with_compiled_loops_and_find_what_products_find(
     random_corpus: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A build of many lists (COMPILED_FROM rows in all, however they are blocked)
-    searches with the compiled loops; fewer lists take scipy's products. Both give the
-    same lists."""
+    """A build of many lists (COMPILED_FROM rows times posts in all, however they are
+    blocked) searches with the compiled loops; fewer take scipy's products. Both give
+    the same lists."""
     import index.related as related
 
     records, matrix = random_corpus
@@ -491,7 +491,7 @@ def test_many_lists_search_with_compiled_loops_and_find_what_products_find(
     monkeypatch.setattr(related, "PAIRWISE_FROM", 0)
     scorers = {}
     lists = {}
-    for name, threshold in (("compiled", 100), ("products", 10**9)):
+    for name, threshold in (("compiled", 100), ("products", 10**12)):
         monkeypatch.setattr(related, "COMPILED_FROM", threshold)
         scorers[name] = related.PairScorer(records, matrix, RelatedSettings(block_rows=16))
         lists[name] = related.compute_related(
@@ -500,3 +500,21 @@ def test_many_lists_search_with_compiled_loops_and_find_what_products_find(
     assert scorers["compiled"]._search.compiled and not scorers["products"]._search.compiled
     for name in ("neighbours", "score", "text", "taxonomy", "time"):
         assert (getattr(lists["compiled"], name) == getattr(lists["products"], name)).all()
+
+
+def test_loading_the_compiled_loops_is_decided_by_rows_times_posts(
+    random_corpus: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways' cost per row grows with the corpus while loading costs the same: a
+    few lists of a large corpus load the loops, as many of a small one do not."""
+    import index.related as related
+
+    records, matrix = random_corpus
+    monkeypatch.setattr(related, "APPROXIMATE_FROM", 0)
+    rows = list(range(40))
+    products = len(rows) * len(records)
+    for threshold, compiled in ((products + 1, False), (products, True)):
+        monkeypatch.setattr(related, "COMPILED_FROM", threshold)
+        scorer = related.PairScorer(records, matrix, RelatedSettings())
+        related.compute_related(records, matrix, RelatedSettings(), rows=rows, scorer=scorer)
+        assert scorer._search.compiled is compiled, threshold
