@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from whoosh.searching import Searcher as WhooshSearcher
 from index.blobs import PAGES, TEXTS, BlobStore
 from index.build import BUILDER_FILES, FULLTEXT_DIR
 from index.catalog import CatalogRecords, alias_key, load_summary
-from index.manifest import verify_build
+from index.manifest import FileIdentity, verify_build
 from index.related import RelatedLists
 from index.schema import english_analyzer, facet_key, plain_analyzer
 
@@ -34,10 +34,20 @@ from .snippets import Highlighter
 class LoadedBuild:
     """Everything needed to answer requests from one build directory."""
 
-    def __init__(self, build_dir: Path, answer_cache_entries: int = DEFAULT_ENTRIES) -> None:
+    def __init__(
+        self,
+        build_dir: Path,
+        answer_cache_entries: int = DEFAULT_ENTRIES,
+        known_files: Mapping[FileIdentity, str] | None = None,
+    ) -> None:
+        """Open and check a build; `known_files` are files this process verified in the
+        build it served before (see `verify_build`), not hashed again when shared."""
         self.build_dir = build_dir
+        self.verified_files: dict[FileIdentity, str] = {}
         # The per-file table and artifact list are the builder's (tens of MB at 57k posts).
-        manifest = verify_build(build_dir, unread=BUILDER_FILES)
+        manifest = verify_build(
+            build_dir, unread=BUILDER_FILES, known=known_files, verified=self.verified_files
+        )
         self.manifest = {k: v for k, v in manifest.items() if k not in ("files", "artifacts")}
         del manifest
         self.build_id: str = self.manifest["build_id"]

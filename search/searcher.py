@@ -161,7 +161,8 @@ class Searcher:
             if target == self._failed and self._failure is not None:
                 raise self._failure  # checked once; not re-read on every request
             try:
-                fresh = LoadedBuild(target, self.cache_entries)
+                known = self._loaded.verified_files if self._loaded is not None else None
+                fresh = LoadedBuild(target, self.cache_entries, known)
                 self._retire(self._loaded)
                 self._loaded = fresh
             except Exception as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,46 @@ def test_a_shared_file_altered_later_is_caught_in_every_build_sharing_it(tmp_pat
     for build_dir in (full, edited):
         with pytest.raises(BuildCorrupt, match="texts.jsonl"):
             verify_build(build_dir)
+
+
+def test_a_worker_does_not_hash_again_the_stores_it_verified_in_the_build_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening the next build, a worker reads again only what it has not verified: the
+    page and text stores linked from the build it served are the same files, unchanged."""
+    import index.manifest as manifest
+
+    _, (full, edited) = _builds_after_edits(tmp_path, ("rivers", "# rivers\n\nAn edit."))
+    verified: dict = {}
+    verify_build(full, verified=verified)
+    hashed: list[str] = []
+    hash_files = manifest.file_digests
+
+    def recording(paths: list[Path]) -> list[str]:
+        hashed.extend(path.name for path in paths)
+        return hash_files(paths)
+
+    monkeypatch.setattr(manifest, "file_digests", recording)
+    again: dict = {}
+    verify_build(edited, known=verified, verified=again)
+    assert {"pages.jsonl", "texts.jsonl", "posts.jsonl"}.isdisjoint(hashed)
+    assert {"pages.delta.jsonl", "texts.delta.jsonl", "lexical.npz", "related.npz"} <= set(hashed)
+    digests = {entry["sha256"] for entry in read_manifest(edited)["artifacts"].values()}
+    assert set(again.values()) == digests  # known or hashed, every file is passed on
+
+
+def test_a_verified_store_written_to_since_is_hashed_again_and_refused(tmp_path: Path) -> None:
+    _, (full, edited) = _builds_after_edits(tmp_path, ("rivers", "# rivers\n\nAn edit."))
+    verified: dict = {}
+    verify_build(full, verified=verified)
+    shared = edited / "texts.jsonl"
+    data = bytearray(shared.read_bytes())
+    data[5] = ord("X") if data[5] != ord("X") else ord("Y")
+    time.sleep(0.05)  # past the file system clock's tick of the build's own write
+    with open(shared, "r+b") as handle:  # in place, same size: only its time moves
+        handle.write(data)
+    with pytest.raises(BuildCorrupt, match="texts.jsonl"):
+        verify_build(edited, known=verified)
 
 
 def test_only_the_same_file_keeps_another_builds_digest(tmp_path: Path) -> None:
