@@ -411,6 +411,9 @@ def start_server(index_dir: Path, port: int, work: Path) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
+_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}  # wrk's units, in ms
+
+
 def load(port: int, paths: list[str], seconds: float, work: Path) -> dict:
     """Requests/s and p99 latency for cycling through `paths` under a bounded load."""
     listing = work / "paths.txt"
@@ -436,11 +439,13 @@ def load(port: int, paths: list[str], seconds: float, work: Path) -> dict:
         ).stdout
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
         p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+        # "Latency  avg stdev max +/- stdev": the third figure is the slowest request.
+        longest = re.search(r"Latency(?:\s+[\d.]+(?:us|ms|s|m)){2}\s+([\d.]+)(us|ms|s|m)\b", out)
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         return {
             "rps": rps,
-            "p99_ms": float(p99.group(1)) * scale,
+            "p99_ms": float(p99.group(1)) * _MS[p99.group(2)],
+            "max_ms": float(longest.group(1)) * _MS[longest.group(2)],
             "non_2xx": int(errors.group(1)) if errors else 0,
             "client": "wrk",
         }
@@ -477,6 +482,7 @@ def _python_load(port: int, paths: list[str], seconds: float) -> dict:
     return {
         "rps": len(latencies) / seconds,
         "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies, default=0.0),
         "non_2xx": errors[0],
         "client": "python",
     }
@@ -577,10 +583,34 @@ def measure_http(
                 rows[name]["vs_healthz"] = statistics.median(ratios)
                 rows[name]["vs_healthz_range"] = [min(ratios), max(ratios)]
             rows["worker_rss_mb"] = worker_rss_mb(server)
+            print("  http: a new build goes live under load ...", file=sys.stderr, flush=True)
+            rows["steady_max_ms"], rows["switch_max_ms"] = measure_switch(
+                port, index_dir, endpoints["search"], work
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
     return rows
+
+
+SWITCH_SECONDS = 4
+
+
+def measure_switch(port: int, index_dir: Path, paths: list[str], work: Path) -> tuple[float, float]:
+    """The slowest request (ms) of a steady load, then of the same load while a new
+    build goes live: `current` is pointed at the build before it (the admin rollback,
+    the same switch a reindex makes), and each worker opens that build on its next
+    request while its other requests wait for it."""
+    from index.store import rollback_build
+
+    steady = load(port, paths, SWITCH_SECONDS, work)["max_ms"]
+    during: dict = {}
+    runner = threading.Thread(target=lambda: during.update(load(port, paths, SWITCH_SECONDS, work)))
+    runner.start()
+    time.sleep(SWITCH_SECONDS / 4)
+    rollback_build(index_dir)
+    runner.join()
+    return steady, during["max_ms"]
 
 
 # --- report -----------------------------------------------------------------------------
@@ -659,6 +689,8 @@ def summarise(size: int, reindex: dict, latency: dict, http: dict) -> dict:
         "index_size_mb": round(reindex["size_mb"], 1),
         "reindex_compile_s": round(reindex["compile_s"], 2),
         "worker_rss_mb": round(http.get("worker_rss_mb", 0.0), 1),
+        "http_steady_max_ms": round(http.get("steady_max_ms", 0.0), 1),
+        "http_switch_max_ms": round(http.get("switch_max_ms", 0.0), 1),
     }
 
 
@@ -704,6 +736,10 @@ def print_table(figures: dict, latency: dict, http: dict) -> None:
     )
     if http:
         print(f"API worker RSS once warm: {figures['worker_rss_mb']:.0f} MB")
+        print(
+            f"a new build goes live under load: slowest request {f['http_switch_max_ms']:.0f} ms"
+            f" (the same load without a switch: {f['http_steady_max_ms']:.0f} ms)"
+        )
 
 
 if __name__ == "__main__":
