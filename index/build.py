@@ -31,6 +31,7 @@ from .bodies import body_counts
 from .catalog import CarriedCatalog, alias_conflicts, post_record, save_catalog
 from .changes import FileState, detect_changes
 from .errors import NothingToBuild, PostParseError, PostsSkipped
+from .facet_values import facets_of, publication_times, save_facets
 from .fulltext import build_fulltext, fulltext_documents
 from .lexical import (
     WORD_COUNTS_FILE,
@@ -471,7 +472,9 @@ def publish(
             f"({', '.join(skipped[:3])}); nothing was published (--strict)"
         )
     previous = corpus.previous
-    save_catalog(corpus.records, tmp_dir, None if previous is None else previous.catalog)
+    summary = save_catalog(corpus.records, tmp_dir, None if previous is None else previous.catalog)
+    save_facets(tmp_dir, facets_of(summary, publication_times(summary["date"])))
+    del summary
     files = corpus.files
     states = [entry["state"] for entry in files.values()]
     manifest = {

@@ -88,8 +88,9 @@ class CarriedCatalog:
 
 def save_catalog(
     records: Sequence[dict[str, Any]], out_dir: Path, carried: CarriedCatalog | None = None
-) -> None:
-    """Write the catalog store with one record per indexed post, and its summary.
+) -> dict[str, list[Any]]:
+    """Write the catalog store with one record per indexed post, and its summary
+    (returned: the facets are numbered from it).
 
     With `carried`, unchanged records are shared with the previous build instead of
     written again, and their summary values copied from its summary.
@@ -105,6 +106,7 @@ def save_catalog(
         write_layered(out_dir, CATALOG, carried.build_dir, items)
         summary = _spliced_summary(records, carried)
     (out_dir / SUMMARY_FILE).write_bytes(orjson.dumps(summary))
+    return summary
 
 
 def _spliced_summary(records: Sequence[dict[str, Any]], carried: CarriedCatalog) -> dict:

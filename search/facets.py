@@ -10,20 +10,17 @@ shows what it would add. Counts cover the whole result set, never just a page.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from index.schema import facet_key
+from index.facet_values import FACETS, BuildFacets, FacetValues, facets_of
 
 from .results import FacetValue
 
-FACETS = ("categories", "tags", "authors", "years")
 MAX_FACET_VALUES = 100
 
 
@@ -46,32 +43,13 @@ class FacetFilters:
 
 
 class Facet:
-    """One facet's values and which posts carry each (posts x values, 0/1)."""
+    """One facet's values and which posts carry each (values x posts, 0/1)."""
 
-    def __init__(
-        self,
-        labels: Sequence[Sequence[str]],
-        posts: int,
-        normalise: Callable[[str], str] = facet_key,
-    ) -> None:
-        """From each post's value names; `normalise` turns a name into its value's key."""
-        # Each post's (key, name) pairs once per key (its last spelling), laid end to end
-        # and numbered in bulk (`dict`, `zip`, `chain`, `Counter` and `map` loop in C): a
-        # Python step per label took a third of opening a 57k-post build.
-        per_post = [dict(zip(map(normalise, row), row, strict=True)) for row in labels]
-        keys = list(chain.from_iterable(per_post))
-        names = list(chain.from_iterable(pairs.values() for pairs in per_post))
-        column = {key: number for number, key in enumerate(dict.fromkeys(keys))}
-        spellings = Counter(zip(keys, names, strict=True))  # (key, name) -> posts
-        self.keys = list(column)
-        self.column = column
-        self.names = _most_common_per_key(spellings)
-        rows = np.repeat(np.arange(len(per_post), dtype=np.int64), list(map(len, per_post)))
-        cols = np.fromiter(map(column.__getitem__, keys), dtype=np.int64, count=len(keys))
-        matrix = sp.csr_matrix(
-            (np.ones(len(keys), np.float32), (rows, cols)), shape=(posts, max(1, len(column)))
-        )
-        self._by_value = matrix.T.tocsr()
+    def __init__(self, values: FacetValues) -> None:
+        self.keys = values.keys
+        self.column = {key: number for number, key in enumerate(values.keys)}
+        self.names = dict(zip(values.keys, values.names, strict=True))
+        self._by_value = values.posts
         # Each value's place in key order: ties in counts are broken by key.
         in_key_order = sorted(range(len(self.keys)), key=self.keys.__getitem__)
         self.key_rank = np.empty(len(self.keys), dtype=np.int64)
@@ -108,22 +86,20 @@ class Facet:
 class FacetTable:
     """Every facet of a build, plus the per-post flags and dates filters use."""
 
-    def __init__(self, summary: Mapping[str, list[Any]], dates: Sequence[dt.datetime | None]):
-        """From a build's summary columns (see index.catalog.summary_columns)."""
+    def __init__(
+        self,
+        values: BuildFacets,
+        summary: Mapping[str, list[Any]],
+        dates: Sequence[dt.datetime | None],
+    ) -> None:
+        """From a build's facet values (see index.facet_values) and its summary columns
+        (see index.catalog.summary_columns)."""
         self.size = len(dates)
-        tags = zip(summary["tags"], summary["keywords"], strict=True)
-        self.facets = {
-            "categories": Facet(
-                [[n for n, _ in pairs] for pairs in summary["categories"]], self.size
-            ),
-            "tags": Facet([[*t, *k] for t, k in tags], self.size),
-            "authors": Facet(summary["authors"], self.size),
-            "years": Facet([[year] if year else [] for year in _years(dates)], self.size, str),
-        }
+        self.facets = {name: Facet(values.facets[name]) for name in FACETS}
         # Every facet's values stacked: a search without filters counts all four facets
         # over the same matches, in one product instead of four.
         self._stacked = sp.vstack([f.by_value for f in self.facets.values()], format="csr")
-        self.levels = _dominant_levels(summary["categories"])
+        self.levels = values.levels
         # (name, key, level) of every value, facet after facet, made once per build.
         self._labels = [
             (facet.names[key], key, self.levels.get(key) if name == "categories" else None)
@@ -136,6 +112,13 @@ class FacetTable:
         self.timestamps = np.array(
             [d.timestamp() if d else np.nan for d in dates], dtype=np.float64
         )
+
+    @classmethod
+    def from_summary(
+        cls, summary: Mapping[str, list[Any]], dates: Sequence[dt.datetime | None]
+    ) -> FacetTable:
+        """Numbering the values here (builds made before the build did it)."""
+        return cls(facets_of(summary, dates), summary, dates)
 
     def filter_masks(self, filters: FacetFilters) -> dict[str, np.ndarray]:
         """One mask per active filter (facet names, plus 'flags' and 'dates')."""
@@ -253,31 +236,3 @@ class _ValueOrder:
                 end = min(end, start + limit)
             out.append((found[start:end].tolist(), counts[start:end].tolist()))
         return out
-
-
-def _years(dates: Sequence[dt.datetime | None]) -> list[str | None]:
-    """Each date's year as `strftime("%Y")` writes it (once per distinct year)."""
-    written: dict[int, str] = {}
-    return [
-        (written.get(d.year) or written.setdefault(d.year, d.strftime("%Y"))) if d else None
-        for d in dates
-    ]
-
-
-def _dominant_levels(categories: Sequence[Sequence[Sequence[str]]]) -> dict[str, str]:
-    """The level each category is most often given (a name can sit at several levels)."""
-    levels: Counter[tuple[str, str]] = Counter(
-        (facet_key(name), level) for pairs in categories for name, level in pairs
-    )
-    return _most_common_per_key(levels)
-
-
-def _most_common_per_key(counts: Counter[tuple[str, str]]) -> dict[str, str]:
-    """For each key, its most counted value; the first counted among equals (as
-    `Counter.most_common` breaks ties). One counter of pairs, not one per key: at 57k
-    posts a worker opening a build made 670k counters."""
-    best: dict[str, tuple[int, str]] = {}
-    for (key, value), count in counts.items():  # in the order first counted
-        if key not in best or count > best[key][0]:
-            best[key] = (count, value)
-    return {key: value for key, (_, value) in best.items()}

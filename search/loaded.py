@@ -21,6 +21,7 @@ from whoosh.searching import Searcher as WhooshSearcher
 from index.blobs import PAGES, TEXTS, BlobStore
 from index.build import BUILDER_FILES, FULLTEXT_DIR
 from index.catalog import CatalogRecords, alias_key, load_summary
+from index.facet_values import load_facets, publication_times
 from index.manifest import FileIdentity, verify_build
 from index.related import RelatedLists
 from index.schema import english_analyzer, facet_key, plain_analyzer
@@ -58,7 +59,7 @@ class LoadedBuild:
         self.row_of = {slug: row for row, slug in enumerate(self.slugs)}
         self.aliases = _alias_table(self.slugs, summary["aliases"])
         self.related = RelatedLists.load(build_dir)
-        self.publish_times = [_parse_date(date) for date in summary["date"]]
+        self.publish_times = publication_times(summary["date"])
         # Dated rows sorted by date, so each request finds the scheduled ones by bisection
         # instead of walking every post.
         self._by_date = sorted(
@@ -67,7 +68,12 @@ class LoadedBuild:
         self._dates = [published for published, _ in self._by_date]
         self.fulltext = whoosh_index.open_dir(str(build_dir / FULLTEXT_DIR))
         self.ranking = Ranking(build_dir)
-        self.facets = FacetTable(summary, self.publish_times)
+        numbered = load_facets(build_dir)  # None for builds made before facets.npz
+        self.facets = (
+            FacetTable.from_summary(summary, self.publish_times)
+            if numbered is None
+            else FacetTable(numbered, summary, self.publish_times)
+        )
         # Newest first; undated posts last. Used to sort and to break score ties.
         self.recency = np.nan_to_num(self.facets.timestamps, nan=-np.inf)
         self.slug_rank = np.argsort(np.argsort(self.slugs, kind="stable"))
@@ -197,7 +203,3 @@ def _display_names(categories: list[list[list[str]]]) -> dict[str, str]:
         for name, _ in pairs:
             names.setdefault(facet_key(name), name)
     return names
-
-
-def _parse_date(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None

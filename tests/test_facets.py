@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
+from index import build
+from index.catalog import load_summary
+from index.facet_values import (
+    FACETS,
+    FACETS_FILE,
+    FACETS_VOCAB_FILE,
+    facets_of,
+    load_facets,
+    publication_times,
+)
+from index.manifest import describe_artifacts
+from search import Searcher, SearchRequest
 from search.facets import MAX_FACET_VALUES, FacetFilters, FacetTable
+from tests.conftest import SAMPLE_POSTS
 
 
 def _table(posts: int, seed: int = 3) -> tuple[FacetTable, list[list[str]], list[dt.datetime]]:
@@ -28,7 +43,7 @@ def _table(posts: int, seed: int = 3) -> tuple[FacetTable, list[list[str]], list
         "featured": [False] * posts,
         "trending": [False] * posts,
     }
-    return FacetTable(summary, dates), tags, dates
+    return FacetTable.from_summary(summary, dates), tags, dates
 
 
 def test_counts_equal_counting_the_matched_posts_most_frequent_first() -> None:
@@ -57,3 +72,40 @@ def test_a_chosen_value_is_always_shown_with_its_count() -> None:
     assert shown[rare] == sum(rare in post_tags for post_tags in tags)  # own filter ignored
     assert shown["no-such-tag"] == 0
     assert len(shown) == MAX_FACET_VALUES + 2
+
+
+def test_workers_map_the_facets_a_build_numbered_and_number_older_builds_alike(
+    tmp_path: Path,
+) -> None:
+    """The build numbers every facet value once (facets.npz, facets.json); a build made
+    before those files is numbered by the worker from the summary, to the same answers."""
+    result = build(SAMPLE_POSTS, tmp_path / "index")
+    summary = load_summary(result.build_dir)
+    saved = load_facets(result.build_dir)
+    computed = facets_of(summary, publication_times(summary["date"]))
+    assert saved is not None and saved.levels == computed.levels
+    for name in FACETS:
+        mine, theirs = saved.facets[name], computed.facets[name]
+        assert (mine.keys, mine.names) == (theirs.keys, theirs.names), name
+        assert mine.posts.shape == theirs.posts.shape and (mine.posts != theirs.posts).nnz == 0
+    assert len(saved.facets["years"].keys) > 1 and saved.levels  # every facet exercised
+
+    def served() -> list[dict]:
+        with Searcher(tmp_path / "index") as searcher:
+            return [
+                searcher.search(request).to_dict()["facets"]
+                for request in (
+                    SearchRequest(q=""),
+                    SearchRequest(q="bread", years=("2023",)),
+                )
+            ]
+
+    numbered = served()
+    for name in (FACETS_FILE, FACETS_VOCAB_FILE):  # as built before the build numbered them
+        (result.build_dir / name).unlink()
+    manifest_path = result.build_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["artifacts"] = describe_artifacts(result.build_dir)
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert load_facets(result.build_dir) is None
+    assert served() == numbered
