@@ -31,7 +31,7 @@ from .bodies import body_counts
 from .catalog import CarriedCatalog, alias_conflicts, post_record, save_catalog
 from .changes import FileState, detect_changes
 from .errors import NothingToBuild, PostParseError, PostsSkipped
-from .facet_values import facets_of, publication_times, save_facets
+from .facet_values import write_facets
 from .fulltext import build_fulltext, fulltext_documents
 from .lexical import (
     WORD_COUNTS_FILE,
@@ -473,7 +473,8 @@ def publish(
         )
     previous = corpus.previous
     summary = save_catalog(corpus.records, tmp_dir, None if previous is None else previous.catalog)
-    save_facets(tmp_dir, facets_of(summary, publication_times(summary["date"])))
+    before = None if previous is None else (previous.catalog.build_dir, previous.catalog.summary)
+    write_facets(tmp_dir, summary, before)
     del summary
     files = corpus.files
     states = [entry["state"] for entry in files.values()]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from .schema import facet_key
 FACETS = ("categories", "tags", "authors", "years")
 FACETS_FILE = "facets.npz"
 FACETS_VOCAB_FILE = "facets.json"
+# The summary columns the facets are numbered from (see `facets_of`).
+FACET_COLUMNS = ("categories", "tags", "keywords", "authors", "date")
 
 
 @dataclass
@@ -89,6 +92,36 @@ def facet_values(
         (np.ones(len(keys), np.float32), (rows, cols)), shape=(posts, max(1, len(column)))
     )
     return FacetValues(list(column), [spelt[key] for key in column], matrix.T.tocsr())
+
+
+def write_facets(
+    out_dir: Path,
+    summary: Mapping[str, list[Any]],
+    previous: tuple[Path, Mapping[str, list[Any]]] | None = None,
+) -> None:
+    """Number the facets of a build's summary into `out_dir`. With `previous` (the build
+    an incremental build started from, and its summary), when no post's labels or date
+    changed and none was added or removed (an edit of a post's text: most reindexes),
+    its files are linked instead (0.6-0.8 s of numbering at 57k posts)."""
+    if previous is not None:
+        build_dir, summary_before = previous
+        same = all(summary_before.get(name) == summary[name] for name in FACET_COLUMNS)
+        if same and _link_files(build_dir, out_dir, (FACETS_FILE, FACETS_VOCAB_FILE)):
+            return
+    save_facets(out_dir, facets_of(summary, publication_times(summary["date"])))
+
+
+def _link_files(source: Path, target: Path, names: Sequence[str]) -> bool:
+    """Hard-link the named files of `source` into `target`; False (and nothing linked)
+    when one is missing (a build made before them) or cannot be linked."""
+    try:
+        for name in names:
+            os.link(source / name, target / name)
+    except OSError:
+        for name in names:
+            (target / name).unlink(missing_ok=True)
+        return False
+    return True
 
 
 def save_facets(out_dir: Path, facets: BuildFacets) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -20,10 +22,10 @@ from index.facet_values import (
     load_facets,
     publication_times,
 )
-from index.manifest import describe_artifacts
+from index.manifest import describe_artifacts, verify_build
 from search import Searcher, SearchRequest
 from search.facets import MAX_FACET_VALUES, FacetFilters, FacetTable
-from tests.conftest import SAMPLE_POSTS
+from tests.conftest import SAMPLE_POSTS, write_post
 
 
 def _table(posts: int, seed: int = 3) -> tuple[FacetTable, list[list[str]], list[dt.datetime]]:
@@ -109,3 +111,29 @@ def test_workers_map_the_facets_a_build_numbered_and_number_older_builds_alike(
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     assert load_facets(result.build_dir) is None
     assert served() == numbered
+
+
+def test_an_edit_that_changes_no_label_shares_the_facets_and_a_new_tag_renumbers_them(
+    tmp_path: Path,
+) -> None:
+    posts, index_dir = tmp_path / "posts", tmp_path / "index"
+    shutil.copytree(SAMPLE_POSTS, posts)
+    first = build(posts, index_dir).build_dir
+    edited = posts / "accessible-forms-that-everyone-can-use.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more line.\n", "utf-8")
+    second = build(posts, index_dir)
+    assert second.mode == "incremental"
+    for name in (FACETS_FILE, FACETS_VOCAB_FILE):  # the same values: the previous files
+        assert os.path.samefile(first / name, second.build_dir / name)
+    write_post(posts, "tagged.md", {"title": "Tagged", "tags": ["brand new tag"]}, "Words.")
+    third = build(posts, index_dir)
+    assert third.mode == "incremental"
+    assert not os.path.samefile(second.build_dir / FACETS_FILE, third.build_dir / FACETS_FILE)
+    numbered = load_facets(third.build_dir)
+    summary = load_summary(third.build_dir)
+    computed = facets_of(summary, publication_times(summary["date"]))
+    assert numbered is not None and "brand new tag" in numbered.facets["tags"].keys
+    for name in FACETS:
+        assert numbered.facets[name].keys == computed.facets[name].keys, name
+        assert (numbered.facets[name].posts != computed.facets[name].posts).nnz == 0, name
+    verify_build(third.build_dir)  # the shared files' digests were carried over right
