@@ -22,7 +22,8 @@ FORMAT_VERSION = 1
 # Every file is hashed, Whoosh's included: its table of contents and stored fields are
 # pickles, so nothing may be loaded that differs from what the build wrote (hashing
 # the 20 MB digitalgov build takes about 40 ms per worker start; a 57k-post build, 0.7 s
-# per worker, less the files the worker verified in the build before: see verify_build).
+# per worker). A worker opening the next build skips the files it verified in the build
+# before, as long as the file system says they are unchanged (see verify_build).
 
 
 def file_digest(path: Path) -> str:
@@ -144,7 +145,15 @@ def verify_build(
     to have that digest is not read again. An incremental build hard-links the page
     and text stores of the build before it, two thirds of what a worker hashed when
     it opened a 57k-post build. Each file checked, hashed or known, is added to
-    `verified`.
+    `verified` (a hashed one only if it was the same file before and after).
+
+    "Unchanged" is the file system's word for it: a write moves the modification time,
+    but bytes changed with the time then set back (`touch -r`, `cp -p` onto the same
+    file) or altered beneath the file system are not seen, as they are not in the
+    build the worker already serves. Such a change is caught by any process that has
+    not verified the file before (a worker started since), and whoever can write to
+    the build can rewrite its manifest too: the digests guard against damage and
+    half-copied builds, not against the index folder's owner.
     """
     manifest = read_manifest(build_dir)
     artifacts = manifest.get("artifacts", {})
@@ -165,5 +174,14 @@ def verify_build(
             if digest != artifacts[name]["sha256"]:
                 raise BuildCorrupt(build_dir, f"{name} does not match its SHA-256")
         if verified is not None:
-            verified.update((identities[n], artifacts[n]["sha256"]) for n in checked)
+            for name in checked:  # not a file replaced or written to while it was hashed
+                if name not in hashed or _identity_or_none(build_dir / name) == identities[name]:
+                    verified[identities[name]] = artifacts[name]["sha256"]
     return manifest
+
+
+def _identity_or_none(path: Path) -> FileIdentity | None:
+    try:
+        return file_identity(path)
+    except OSError:
+        return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from index.errors import BuildCorrupt
 from index.manifest import describe_artifacts, file_digest, read_manifest, verify_build
 from index.posts import parse_post
 from index.store import current_build_dir
+from search import Searcher
 from tests.conftest import seed_front, write_post
 
 HOSTILE = """# Heading
@@ -205,11 +205,45 @@ def test_a_verified_store_written_to_since_is_hashed_again_and_refused(tmp_path:
     shared = edited / "texts.jsonl"
     data = bytearray(shared.read_bytes())
     data[5] = ord("X") if data[5] != ord("X") else ord("Y")
-    time.sleep(0.05)  # past the file system clock's tick of the build's own write
+    written = shared.stat().st_mtime_ns
     with open(shared, "r+b") as handle:  # in place, same size: only its time moves
         handle.write(data)
+    if shared.stat().st_mtime_ns == written:  # a coarse file system clock: still this tick
+        os.utime(shared, ns=(written, written + 1_000_000_000))
     with pytest.raises(BuildCorrupt, match="texts.jsonl"):
         verify_build(edited, known=verified)
+
+
+def test_a_searcher_opening_the_next_build_hashes_only_what_it_has_not_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.manifest as manifest
+
+    posts, index_dir = tmp_path / "posts", tmp_path / "build"
+    _posts(posts)
+    first = build(posts, index_dir).build_dir
+    hashed: list[str] = []
+    hash_files = manifest.file_digests
+
+    def recording(paths: list[Path]) -> list[str]:
+        hashed.extend(path.name for path in paths)
+        return hash_files(paths)
+
+    monkeypatch.setattr(manifest, "file_digests", recording)
+    with Searcher(index_dir) as searcher:
+        assert searcher.stats()["build_id"] == first.name
+        assert {"pages.jsonl", "texts.jsonl", "posts.jsonl"} <= set(hashed)
+        _edit(posts, "rivers", "# rivers\n\nAn edit.")
+        second = build(posts, index_dir)
+        assert second.mode == "incremental"
+        hashed.clear()
+        assert searcher.stats()["build_id"] == second.build_id
+        assert {"pages.jsonl", "texts.jsonl", "posts.jsonl"}.isdisjoint(hashed)
+        assert "texts.delta.jsonl" in hashed
+        with Searcher(index_dir) as fresh:  # a process that served nothing hashes it all
+            hashed.clear()
+            assert fresh.stats()["build_id"] == second.build_id
+            assert {"pages.jsonl", "texts.jsonl", "posts.jsonl"} <= set(hashed)
 
 
 def test_only_the_same_file_keeps_another_builds_digest(tmp_path: Path) -> None:
