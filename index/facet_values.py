@@ -31,6 +31,9 @@ FACETS_FILE = "facets.npz"
 FACETS_VOCAB_FILE = "facets.json"
 # The summary columns the facets are numbered from (see `facets_of`).
 FACET_COLUMNS = ("categories", "tags", "keywords", "authors", "date")
+# How values are numbered: raise it whenever `facets_of` changes what it makes, so that
+# neither a worker nor an incremental build takes files numbered the old way.
+FACETS_VERSION = 1
 
 
 @dataclass
@@ -106,7 +109,11 @@ def write_facets(
     if previous is not None:
         build_dir, summary_before = previous
         same = all(summary_before.get(name) == summary[name] for name in FACET_COLUMNS)
-        if same and _link_files(build_dir, out_dir, (FACETS_FILE, FACETS_VOCAB_FILE)):
+        if (
+            same
+            and _numbered_version(build_dir) == FACETS_VERSION
+            and _link_files(build_dir, out_dir, (FACETS_FILE, FACETS_VOCAB_FILE))
+        ):
             return
     save_facets(out_dir, facets_of(summary, publication_times(summary["date"])))
 
@@ -134,6 +141,7 @@ def save_facets(out_dir: Path, facets: BuildFacets) -> None:
         arrays[f"{name}_shape"] = np.array(values.posts.shape, dtype=np.int64)
     np.savez(out_dir / FACETS_FILE, **arrays)
     vocabulary = {
+        "version": FACETS_VERSION,
         "facets": {
             name: {"keys": values.keys, "names": values.names}
             for name, values in facets.facets.items()
@@ -145,10 +153,11 @@ def save_facets(out_dir: Path, facets: BuildFacets) -> None:
 
 def load_facets(build_dir: Path) -> BuildFacets | None:
     """The facets a build numbered (see `save_facets`); None for builds made before
-    them. The post numbers stay mapped: workers share them in the page cache."""
-    if not (build_dir / FACETS_VOCAB_FILE).exists():
+    them, or numbered another way (FACETS_VERSION). The post numbers stay mapped:
+    workers share them in the page cache."""
+    vocabulary = _vocabulary(build_dir)
+    if vocabulary is None or _version_of(vocabulary) != FACETS_VERSION:
         return None
-    vocabulary = json.loads((build_dir / FACETS_VOCAB_FILE).read_text(encoding="utf-8"))
     arrays = mapped_arrays(build_dir / FACETS_FILE)
     facets = {}
     for name in FACETS:
@@ -161,6 +170,20 @@ def load_facets(build_dir: Path) -> BuildFacets | None:
         entry = vocabulary["facets"][name]
         facets[name] = FacetValues(entry["keys"], entry["names"], posts)
     return BuildFacets(facets, vocabulary["levels"])
+
+
+def _vocabulary(build_dir: Path) -> dict[str, Any] | None:
+    path = build_dir / FACETS_VOCAB_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _numbered_version(build_dir: Path) -> int | None:
+    vocabulary = _vocabulary(build_dir)
+    return None if vocabulary is None else _version_of(vocabulary)
+
+
+def _version_of(vocabulary: Mapping[str, Any]) -> int:
+    return vocabulary.get("version", 1)  # the first files had no version: they are 1
 
 
 def _years(dates: Sequence[dt.datetime | None]) -> list[str | None]:

@@ -11,18 +11,25 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from index import build
+from index import BuildOptions, build
 from index.catalog import load_summary
 from index.facet_values import (
     FACETS,
     FACETS_FILE,
+    FACETS_VERSION,
     FACETS_VOCAB_FILE,
+    facet_values,
     facets_of,
     load_facets,
     publication_times,
 )
 from index.manifest import describe_artifacts, verify_build
+from index.schema import facet_key
 from search import Searcher, SearchRequest
 from search.facets import MAX_FACET_VALUES, FacetFilters, FacetTable
 from tests.conftest import SAMPLE_POSTS, write_post
@@ -137,3 +144,95 @@ def test_an_edit_that_changes_no_label_shares_the_facets_and_a_new_tag_renumbers
         assert numbered.facets[name].keys == computed.facets[name].keys, name
         assert (numbered.facets[name].posts != computed.facets[name].posts).nnz == 0, name
     verify_build(third.build_dir)  # the shared files' digests were carried over right
+
+
+def _numbered_one_post_at_a_time(
+    labels: list[list[str]], posts: int
+) -> tuple[list[str], list[str], sp.csr_matrix]:
+    """The numbering `facet_values` replaced, step by step: each post's (key, name)
+    pairs once per key, columns in order of first use, each key's most used spelling
+    (the first counted among equals)."""
+    spellings: Counter[tuple[str, str]] = Counter()
+    rows, cols, column = [], [], {}
+    for row, names in enumerate(labels):
+        for key, name in dict((facet_key(n), n) for n in names).items():
+            cols.append(column.setdefault(key, len(column)))
+            rows.append(row)
+            spellings[key, name] += 1
+    best: dict[str, tuple[int, str]] = {}
+    for (key, name), count in spellings.items():
+        if key not in best or count > best[key][0]:
+            best[key] = (count, name)
+    matrix = sp.csr_matrix(
+        (np.ones(len(rows), np.float32), (rows, cols)), shape=(posts, max(1, len(column)))
+    )
+    return list(column), [best[key][1] for key in column], matrix.T.tocsr()
+
+
+SPELLINGS = ["Cast Iron", "cast iron", "cast  iron", "Cast, Iron", "CAST IRON", "pans", "Pans"]
+
+
+@given(st.lists(st.lists(st.sampled_from([*SPELLINGS, " pans ", "x", "Ünïcode"]), max_size=5)))
+@settings(max_examples=200, deadline=None)
+def test_numbering_in_bulk_equals_numbering_one_post_at_a_time(labels: list[list[str]]) -> None:
+    numbered = facet_values(labels, len(labels))
+    keys, names, matrix = _numbered_one_post_at_a_time(labels, len(labels))
+    assert (numbered.keys, numbered.names) == (keys, names)
+    assert numbered.posts.shape == matrix.shape and (numbered.posts != matrix).nnz == 0
+
+
+def _front(date: str = "2021-03-04", level: str = "general", keyword: str = "skillet"):
+    return {
+        "title": "Seasoning a pan",
+        "date": date,
+        "categories": [{"type": level, "name": "Kitchen"}, {"type": "niche", "name": "Iron"}],
+        "tags": ["cast iron"],
+        "keywords": [keyword],
+        "author": "Ada",
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "shared"),
+    [
+        ({}, True),  # the text alone
+        ({"date": "2024-03-04"}, False),  # another year
+        ({"level": "medium"}, False),  # the category's level
+        ({"keyword": "griddle"}, False),
+    ],
+)
+def test_facet_files_are_shared_only_when_no_label_or_date_changed(
+    tmp_path: Path, change: dict[str, str], shared: bool
+) -> None:
+    posts, index_dir = tmp_path / "posts", tmp_path / "index"
+    for n in range(20):  # one change in 21 posts: an incremental build
+        write_post(posts, f"other-{n}.md", {"title": f"Other {n}", "tags": ["misc"]}, "Text.")
+    write_post(posts, "pan.md", _front(), "Oil, heat, wipe.")
+    first = build(posts, index_dir).build_dir
+    write_post(posts, "pan.md", _front(**change), "Oil, heat, wipe, and repeat.")
+    second = build(posts, index_dir)
+    assert second.mode == "incremental"
+    assert os.path.samefile(first / FACETS_FILE, second.build_dir / FACETS_FILE) is shared
+    summary = load_summary(second.build_dir)
+    computed = facets_of(summary, publication_times(summary["date"]))
+    numbered = load_facets(second.build_dir)
+    assert numbered is not None and numbered.levels == computed.levels
+    for name in FACETS:
+        assert numbered.facets[name].keys == computed.facets[name].keys, name
+        assert (numbered.facets[name].posts != computed.facets[name].posts).nnz == 0, name
+
+
+def test_facets_numbered_another_way_are_neither_served_nor_shared(tmp_path: Path) -> None:
+    posts, index_dir = tmp_path / "posts", tmp_path / "index"
+    shutil.copytree(SAMPLE_POSTS, posts)
+    first = build(posts, index_dir).build_dir
+    vocabulary = json.loads((first / FACETS_VOCAB_FILE).read_text(encoding="utf-8"))
+    (first / FACETS_VOCAB_FILE).unlink()  # a new file: the next build links nothing of it
+    vocabulary["version"] = FACETS_VERSION + 1
+    (first / FACETS_VOCAB_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
+    assert load_facets(first) is None  # the worker numbers them from the summary instead
+    edited = posts / "accessible-forms-that-everyone-can-use.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more line.\n", "utf-8")
+    second = build(posts, index_dir, BuildOptions(full=False)).build_dir
+    assert not os.path.samefile(first / FACETS_FILE, second / FACETS_FILE)
+    assert load_facets(second) is not None
