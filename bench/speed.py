@@ -414,8 +414,13 @@ def start_server(index_dir: Path, port: int, work: Path) -> subprocess.Popen:
 _MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}  # wrk's units, in ms
 
 
-def load(port: int, paths: list[str], seconds: float, work: Path) -> dict:
-    """Requests/s and p99 latency for cycling through `paths` under a bounded load."""
+def load(
+    port: int, paths: list[str], seconds: float, work: Path, timeout: float | None = None
+) -> dict:
+    """Requests/s and p99 latency for cycling through `paths` under a bounded load.
+
+    `timeout`: how long a request may wait (wrk's own default, 2 s, leaves slower
+    requests out of its figures)."""
     listing = work / "paths.txt"
     listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
     if shutil.which("wrk"):
@@ -428,6 +433,7 @@ def load(port: int, paths: list[str], seconds: float, work: Path) -> dict:
                 "-c8",
                 f"-d{int(seconds)}s",
                 "--latency",
+                *(["--timeout", f"{timeout:g}s"] if timeout else []),
                 "-s",
                 str(script),
                 f"http://127.0.0.1:{port}",
@@ -449,10 +455,10 @@ def load(port: int, paths: list[str], seconds: float, work: Path) -> dict:
             "non_2xx": int(errors.group(1)) if errors else 0,
             "client": "wrk",
         }
-    return _python_load(port, paths, seconds)
+    return _python_load(port, paths, seconds, timeout or 10.0)
 
 
-def _python_load(port: int, paths: list[str], seconds: float) -> dict:
+def _python_load(port: int, paths: list[str], seconds: float, timeout: float) -> dict:
     import http.client
 
     latencies: list[float] = []
@@ -461,7 +467,7 @@ def _python_load(port: int, paths: list[str], seconds: float) -> dict:
     errors = [0]
 
     def client(offset: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         i = offset
         while time.monotonic() < stop:
             started = time.perf_counter()
@@ -593,23 +599,39 @@ def measure_http(
     return rows
 
 
-SWITCH_SECONDS = 4
+SWITCH_SECONDS = 8
+SWITCH_AT = 2.0  # seconds into the load
+SWITCH_TIMEOUT = 60.0
 
 
 def measure_switch(port: int, index_dir: Path, paths: list[str], work: Path) -> tuple[float, float]:
-    """The slowest request (ms) of a steady load, then of the same load while a new
-    build goes live: `current` is pointed at the build before it (the admin rollback,
-    the same switch a reindex makes), and each worker opens that build on its next
-    request while its other requests wait for it."""
-    from index.store import rollback_build
+    """The slowest request (ms) of a steady search load, then of the same load while a
+    new build goes live: `current` moves to the build before it (checked beforehand,
+    as a reindex checks its build before publishing), and each worker opens that build
+    on its next request while its other requests wait for it. The load lasts long
+    enough for every waiting request to be answered inside it. (The steady load is
+    answered mostly from the answer caches; after the switch they start empty.)"""
+    from index.manifest import verify_build
+    from index.store import current_build_dir, point_current
 
-    steady = load(port, paths, SWITCH_SECONDS, work)["max_ms"]
+    current = current_build_dir(index_dir)
+    assert current is not None, "no build is served"
+    older = [p for p in current.parent.iterdir() if p.name < current.name and p.name[0] != "."]
+    before = max(older)  # the benchmark's reindexes leave three builds
+    verify_build(before)
+    steady = load(port, paths, SWITCH_SECONDS, work, SWITCH_TIMEOUT)["max_ms"]
     during: dict = {}
-    runner = threading.Thread(target=lambda: during.update(load(port, paths, SWITCH_SECONDS, work)))
+
+    def run() -> None:
+        during.update(load(port, paths, SWITCH_SECONDS, work, SWITCH_TIMEOUT))
+
+    runner = threading.Thread(target=run)
     runner.start()
-    time.sleep(SWITCH_SECONDS / 4)
-    rollback_build(index_dir)
+    time.sleep(SWITCH_AT)
+    point_current(index_dir, before.name)
     runner.join()
+    if "max_ms" not in during:
+        raise SystemExit("the load across the build switch failed (see above)")
     return steady, during["max_ms"]
 
 

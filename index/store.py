@@ -65,11 +65,11 @@ def publish_build(index_dir: Path, tmp_dir: Path, build_id: str) -> Path:
     final = index_dir / BUILDS_DIR / build_id
     os.rename(tmp_dir, final)
     _fsync_dir(final.parent)
-    _point_current(index_dir, build_id)
+    point_current(index_dir, build_id)
     return final
 
 
-def _point_current(index_dir: Path, build_id: str) -> None:
+def point_current(index_dir: Path, build_id: str) -> None:
     """Swap the `current` link to builds/<build_id> atomically (symlink + rename)."""
     tmp_link = index_dir / f".{CURRENT_LINK}.{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
@@ -103,7 +103,7 @@ def rollback_build(index_dir: Path) -> tuple[Path, Path]:
             verify_build(candidate)
         except BuildCorrupt:
             continue
-        _point_current(index_dir, candidate.name)
+        point_current(index_dir, candidate.name)
         return current, candidate.resolve()
     raise NoBuildToRollBackTo(f"no complete build older than {current.name} in {index_dir}")
 
