@@ -20,11 +20,11 @@ from whoosh.searching import Searcher as WhooshSearcher
 
 from index.blobs import PAGES, TEXTS, BlobStore
 from index.build import BUILDER_FILES, FULLTEXT_DIR
-from index.catalog import CatalogRecords, alias_key, load_summary
+from index.catalog import SERVING_COLUMNS, CatalogRecords, alias_key, load_summary
 from index.facet_values import load_facets, publication_times
 from index.manifest import FileIdentity, verify_build
 from index.related import RelatedLists
-from index.schema import english_analyzer, facet_key, plain_analyzer
+from index.schema import english_analyzer, plain_analyzer
 
 from .cache import DEFAULT_ENTRIES, AnswerCache
 from .facets import FacetTable
@@ -54,7 +54,7 @@ class LoadedBuild:
         self.build_id: str = self.manifest["build_id"]
         self.posts = CatalogRecords(build_dir)  # decoded per access, not held
         # What every request needs from all posts, read column by column.
-        summary = load_summary(build_dir)
+        summary = load_summary(build_dir, SERVING_COLUMNS)  # not the label columns
         self.slugs: list[str] = summary["slug"]
         self.row_of = {slug: row for row, slug in enumerate(self.slugs)}
         self.aliases = _alias_table(self.slugs, summary["aliases"])
@@ -70,7 +70,7 @@ class LoadedBuild:
         self.ranking = Ranking(build_dir)
         numbered = load_facets(build_dir)  # None for builds made before facets.npz
         self.facets = (
-            FacetTable.from_summary(summary, self.publish_times)
+            FacetTable.from_summary(load_summary(build_dir), self.publish_times)
             if numbered is None
             else FacetTable(numbered, summary, self.publish_times)
         )
@@ -83,7 +83,6 @@ class LoadedBuild:
         }
         self.texts = BlobStore(build_dir, TEXTS)  # body texts: snippets, body phrases
         self.pages = BlobStore(build_dir, PAGES)  # sanitised body HTML: post pages
-        self.category_names = _display_names(summary["categories"])
         self.excerpt_in_body = np.array(summary["excerpt_in_body"], dtype=bool)
         del summary
         self._local = threading.local()
@@ -195,11 +194,3 @@ def _alias_table(slugs: list[str], aliases: list[list[str]]) -> dict[str, list[i
             if row not in rows:
                 rows.append(row)
     return table
-
-
-def _display_names(categories: list[list[list[str]]]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for pairs in categories:
-        for name, _ in pairs:
-            names.setdefault(facet_key(name), name)
-    return names

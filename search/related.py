@@ -35,7 +35,7 @@ class RelatedContext:
         self.text = mapped_matrix(loaded.build_dir)
         # References by slug, alias or file name, from the build's summary: three passes
         # over the catalog records took seconds and ~100 MB per worker at 57k posts.
-        summary = load_summary(loaded.build_dir)
+        summary = load_summary(loaded.build_dir, ("aliases", "path"))
         self.lookup = reference_lookup(loaded.slugs, summary["aliases"], summary["path"])
         del summary
         times, slugs = loaded.publish_times, loaded.slugs
