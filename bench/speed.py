@@ -617,6 +617,7 @@ def measure_switch(port: int, index_dir: Path, paths: list[str], work: Path) -> 
     current = current_build_dir(index_dir)
     assert current is not None, "no build is served"
     older = [p for p in current.parent.iterdir() if p.name < current.name and p.name[0] != "."]
+    assert older, "no build older than the served one to switch to"
     before = max(older)  # the benchmark's reindexes leave three builds
     verify_build(before)
     steady = load(port, paths, SWITCH_SECONDS, work, SWITCH_TIMEOUT)["max_ms"]

@@ -134,8 +134,9 @@ def _spliced_summary(records: Sequence[dict[str, Any]], carried: CarriedCatalog)
 
 
 def summary_columns(records: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
-    """What every worker needs of every post (slugs, dates, aliases, facet labels,
-    flags), one column per field.
+    """Every post's slug, date, aliases, flags, path and labels, one column per field,
+    plus the few posts' pins: what workers (the serving columns) and incremental builds
+    (all of them) need of every post. Saved as two files (see LABELS_FILE).
 
     Workers read this at start instead of decoding every catalog record: at 57k posts
     that pass left ~130 MB in each worker, because the values kept (slugs, dates) were

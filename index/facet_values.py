@@ -4,8 +4,8 @@ Every worker needs, for each facet, its values and the posts carrying each. Numb
 the 444k labels of a 57k-post build in Python took a worker 0.7 s of the 2.4 s it
 spent opening the build, and after every reindex each worker's requests wait for that
 open. The build numbers them once (`facets.npz`, `facets.json`) and workers map the
-arrays. For builds made before these files, a worker numbers them from the summary
-columns with the same function.
+arrays. For builds made before these files, or numbered another way (FACETS_VERSION),
+a worker numbers them from the summary columns with the same function.
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ def verify_build(
     to have that digest is not read again. An incremental build hard-links the page
     and text stores of the build before it, two thirds of what a worker hashed when
     it opened a 57k-post build. Each file checked, hashed or known, is added to
-    `verified` (a hashed one only if it was the same file before and after).
+    `verified`; a file that is not the same before and after it was hashed is refused.
 
     "Unchanged" is the file system's word for it: a write moves the modification time,
     but bytes changed with the time then set back (`touch -r`, `cp -p` onto the same
@@ -173,10 +173,12 @@ def verify_build(
         for name, digest in zip(hashed, file_digests([build_dir / n for n in hashed]), strict=True):
             if digest != artifacts[name]["sha256"]:
                 raise BuildCorrupt(build_dir, f"{name} does not match its SHA-256")
+            if _identity_or_none(build_dir / name) != identities[name]:
+                # Replaced or written to while it was read: what would be opened is not
+                # what was hashed (a published build never changes).
+                raise BuildCorrupt(build_dir, f"{name} changed while it was checked")
         if verified is not None:
-            for name in checked:  # not a file replaced or written to while it was hashed
-                if name not in hashed or _identity_or_none(build_dir / name) == identities[name]:
-                    verified[identities[name]] = artifacts[name]["sha256"]
+            verified.update((identities[name], artifacts[name]["sha256"]) for name in checked)
     return manifest
 
 

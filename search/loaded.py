@@ -68,7 +68,7 @@ class LoadedBuild:
         self._dates = [published for published, _ in self._by_date]
         self.fulltext = whoosh_index.open_dir(str(build_dir / FULLTEXT_DIR))
         self.ranking = Ranking(build_dir)
-        numbered = load_facets(build_dir)  # None for builds made before facets.npz
+        numbered = load_facets(build_dir)  # None: made before facets.npz, or another way
         self.facets = (
             FacetTable.from_summary(load_summary(build_dir), self.publish_times)
             if numbered is None

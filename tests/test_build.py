@@ -417,8 +417,8 @@ def test_parallel_parsing_builds_the_same_catalog_and_reports_the_same_errors(
 
 
 def test_workers_read_a_summary_equal_to_the_catalog(tmp_path: Path) -> None:
-    """Workers read every post's slug, dates and labels from `summary.json`, column by
-    column; builds made before it existed are summarised from the catalog, the same."""
+    """Builds read every post's slug, dates and labels from the summary files, column by
+    column; builds made before them are summarised from the catalog, the same."""
     from index.catalog import (
         SUMMARY_FILE,
         load_catalog,
@@ -538,3 +538,41 @@ def test_a_worker_reads_the_summary_without_its_label_columns(tmp_path: Path) ->
     assert set(whole) == set(SERVING_COLUMNS) | LABEL_COLUMNS
     labels = json.loads((result.build_dir / LABELS_FILE).read_text(encoding="utf-8"))
     assert set(labels) == LABEL_COLUMNS
+
+
+def test_a_build_from_before_the_split_summary_and_facet_files_is_served_and_built_on(
+    tmp_path: Path,
+) -> None:
+    """A build that keeps every summary column in summary.json and has no facet files
+    (as builds were made before them) answers the same, and an incremental build made
+    from it equals a full build."""
+    from index.catalog import LABELS_FILE, SUMMARY_FILE, load_summary
+    from index.facet_values import FACETS, FACETS_FILE, FACETS_VOCAB_FILE, load_facets
+    from index.manifest import describe_artifacts
+
+    posts, index_dir = tmp_path / "posts", tmp_path / "index"
+    shutil.copytree(SAMPLE_POSTS, posts)
+    old = build(posts, index_dir).build_dir
+    requests = [SearchRequest(q=""), SearchRequest(q="bread", tags=("baking",))]
+    with Searcher(index_dir) as searcher:
+        served = [searcher.search(r).to_dict() for r in requests]
+    (old / SUMMARY_FILE).write_text(json.dumps(load_summary(old)), encoding="utf-8")
+    for name in (LABELS_FILE, FACETS_FILE, FACETS_VOCAB_FILE):
+        (old / name).unlink()
+    manifest_path = old / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["artifacts"] = describe_artifacts(old)
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with Searcher(index_dir) as searcher:
+        assert [searcher.search(r).to_dict() for r in requests] == served
+    edited = posts / "accessible-forms-that-everyone-can-use.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more line.\n", "utf-8")
+    newer = build(posts, index_dir)
+    assert newer.mode == "incremental"
+    full = build(posts, tmp_path / "full", BuildOptions(full=True)).build_dir
+    assert load_summary(newer.build_dir) == load_summary(full)
+    mine, theirs = load_facets(newer.build_dir), load_facets(full)
+    assert mine is not None and theirs is not None and mine.levels == theirs.levels
+    for name in FACETS:
+        assert mine.facets[name].keys == theirs.facets[name].keys, name
+        assert (mine.facets[name].posts != theirs.facets[name].posts).nnz == 0, name

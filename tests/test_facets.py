@@ -226,13 +226,23 @@ def test_facets_numbered_another_way_are_neither_served_nor_shared(tmp_path: Pat
     posts, index_dir = tmp_path / "posts", tmp_path / "index"
     shutil.copytree(SAMPLE_POSTS, posts)
     first = build(posts, index_dir).build_dir
+    with Searcher(index_dir) as searcher:
+        served = searcher.search(SearchRequest(q="")).to_dict()["facets"]
     vocabulary = json.loads((first / FACETS_VOCAB_FILE).read_text(encoding="utf-8"))
     (first / FACETS_VOCAB_FILE).unlink()  # a new file: the next build links nothing of it
     vocabulary["version"] = FACETS_VERSION + 1
-    (first / FACETS_VOCAB_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
-    assert load_facets(first) is None  # the worker numbers them from the summary instead
+    (first / FACETS_VOCAB_FILE).write_text(json.dumps(vocabulary) + " ", encoding="utf-8")
+    manifest_path = first / "manifest.json"  # as the other numbering would have written it
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["artifacts"] = describe_artifacts(first)
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert load_facets(first) is None
+    with Searcher(index_dir) as searcher:  # numbered by the worker from the summary instead
+        assert searcher.search(SearchRequest(q="")).to_dict()["facets"] == served
     edited = posts / "accessible-forms-that-everyone-can-use.md"
     edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more line.\n", "utf-8")
-    second = build(posts, index_dir, BuildOptions(full=False)).build_dir
+    result = build(posts, index_dir, BuildOptions(full=False))
+    assert result.mode == "incremental"
+    second = result.build_dir
     assert not os.path.samefile(first / FACETS_FILE, second / FACETS_FILE)
     assert load_facets(second) is not None

@@ -214,6 +214,31 @@ def test_a_verified_store_written_to_since_is_hashed_again_and_refused(tmp_path:
         verify_build(edited, known=verified)
 
 
+def test_a_file_written_to_while_it_is_hashed_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a worker would open must be what it hashed: a file whose time moves while it
+    is read fails the check, even when the bytes read matched."""
+    import index.manifest as manifest
+
+    _, (full,) = _builds_after_edits(tmp_path)
+    hash_files = manifest.file_digests
+
+    def hashing_then_touching(paths: list[Path]) -> list[str]:
+        digests = hash_files(paths)
+        for path in paths:
+            if path.name == "texts.jsonl":
+                moved = path.stat().st_mtime_ns + 1_000_000_000
+                os.utime(path, ns=(moved, moved))
+        return digests
+
+    monkeypatch.setattr(manifest, "file_digests", hashing_then_touching)
+    verified: dict = {}
+    with pytest.raises(BuildCorrupt, match="texts.jsonl changed while it was checked"):
+        verify_build(full, verified=verified)
+    assert verified == {}
+
+
 def test_a_searcher_opening_the_next_build_hashes_only_what_it_has_not_verified(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
