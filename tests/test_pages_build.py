@@ -172,16 +172,10 @@ def test_a_shared_file_altered_later_is_caught_in_every_build_sharing_it(tmp_pat
             verify_build(build_dir)
 
 
-def test_a_worker_does_not_hash_again_the_stores_it_verified_in_the_build_before(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Opening the next build, a worker reads again only what it has not verified: the
-    page and text stores linked from the build it served are the same files, unchanged."""
+def _record_hashed_names(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files hashed from now on (the real hashing still runs)."""
     import index.manifest as manifest
 
-    _, (full, edited) = _builds_after_edits(tmp_path, ("rivers", "# rivers\n\nAn edit."))
-    verified: dict = {}
-    verify_build(full, verified=verified)
     hashed: list[str] = []
     hash_files = manifest.file_digests
 
@@ -190,6 +184,18 @@ def test_a_worker_does_not_hash_again_the_stores_it_verified_in_the_build_before
         return hash_files(paths)
 
     monkeypatch.setattr(manifest, "file_digests", recording)
+    return hashed
+
+
+def test_a_worker_does_not_hash_again_the_stores_it_verified_in_the_build_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening the next build, a worker reads again only what it has not verified: the
+    page and text stores linked from the build it served are the same files, unchanged."""
+    _, (full, edited) = _builds_after_edits(tmp_path, ("rivers", "# rivers\n\nAn edit."))
+    verified: dict = {}
+    verify_build(full, verified=verified)
+    hashed = _record_hashed_names(monkeypatch)
     again: dict = {}
     verify_build(edited, known=verified, verified=again)
     assert {"pages.jsonl", "texts.jsonl", "posts.jsonl"}.isdisjoint(hashed)
@@ -242,19 +248,10 @@ def test_a_file_written_to_while_it_is_hashed_is_refused(
 def test_a_searcher_opening_the_next_build_hashes_only_what_it_has_not_verified(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import index.manifest as manifest
-
     posts, index_dir = tmp_path / "posts", tmp_path / "build"
     _posts(posts)
     first = build(posts, index_dir).build_dir
-    hashed: list[str] = []
-    hash_files = manifest.file_digests
-
-    def recording(paths: list[Path]) -> list[str]:
-        hashed.extend(path.name for path in paths)
-        return hash_files(paths)
-
-    monkeypatch.setattr(manifest, "file_digests", recording)
+    hashed = _record_hashed_names(monkeypatch)
     with Searcher(index_dir) as searcher:
         assert searcher.stats()["build_id"] == first.name
         assert {"pages.jsonl", "texts.jsonl", "posts.jsonl"} <= set(hashed)
