@@ -611,15 +611,9 @@ def measure_switch(port: int, index_dir: Path, paths: list[str], work: Path) -> 
     on its next request while its other requests wait for it. The load lasts long
     enough for every waiting request to be answered inside it. (The steady load is
     answered mostly from the answer caches; after the switch they start empty.)"""
-    from index.manifest import verify_build
-    from index.store import current_build_dir, point_current
+    from index.store import point_current, previous_build
 
-    current = current_build_dir(index_dir)
-    assert current is not None, "no build is served"
-    older = [p for p in current.parent.iterdir() if p.name < current.name and p.name[0] != "."]
-    assert older, "no build older than the served one to switch to"
-    before = max(older)  # the benchmark's reindexes leave three builds
-    verify_build(before)
+    before = previous_build(index_dir)  # checked now: the benchmark's reindexes leave three
     steady = load(port, paths, SWITCH_SECONDS, work, SWITCH_TIMEOUT)["max_ms"]
     during: dict = {}
 

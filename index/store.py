@@ -84,6 +84,18 @@ def rollback_build(index_dir: Path) -> tuple[Path, Path]:
 
     Raises NoBuildToRollBackTo when no older build passes its manifest check.
     """
+    current, candidate = _current_and_previous(index_dir)
+    point_current(index_dir, candidate.name)
+    return current, candidate.resolve()
+
+
+def previous_build(index_dir: Path) -> Path:
+    """The newest complete build older than the current one (what `rollback_build`
+    would serve), checked against its manifest. Raises NoBuildToRollBackTo."""
+    return _current_and_previous(index_dir)[1]
+
+
+def _current_and_previous(index_dir: Path) -> tuple[Path, Path]:
     from .manifest import verify_build
 
     current = current_build_dir(index_dir)
@@ -103,8 +115,7 @@ def rollback_build(index_dir: Path) -> tuple[Path, Path]:
             verify_build(candidate)
         except BuildCorrupt:
             continue
-        point_current(index_dir, candidate.name)
-        return current, candidate.resolve()
+        return current, candidate
     raise NoBuildToRollBackTo(f"no complete build older than {current.name} in {index_dir}")
 
 
